@@ -1,0 +1,41 @@
+# Starling: every set-up step a fresh machine needs. `make demo` and `make test` are the two entry points.
+VENV      := .venv
+PY        := $(VENV)/bin/python
+UV        := $(VENV)/bin/uv
+PYTHON311 ?= $(shell command -v python3.11 || command -v python3)
+STAMP     := $(VENV)/.installed-from-lock
+
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install demo test test-unit test-e2e lint bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock setup.cfg pyproject.toml
+	@bash scripts/check_python.sh "$(PYTHON311)"
+	@test -x $(PY) || $(PYTHON311) -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install --quiet "$$(grep -E '^uv==' requirements.lock)"
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/starling demo --root runs/demo
+
+test: install
+	$(PY) -m pytest tests -m "not e2e" -q
+	$(PY) -m pytest tests -m e2e -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) benchmarks/orchestration.py --update-readme
+
+lock:
+	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28
+
+clean:
+	rm -rf $(VENV) runs

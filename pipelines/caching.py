@@ -1,0 +1,71 @@
+"""Cache keys: component + code fingerprint + user module files + parameters + input artifact ids."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import typing
+from typing import Any
+
+from pipelines.artifacts import Artifact
+from pipelines.dsl.annotations import UserModule
+from pipelines.dsl.node import Node
+from pipelines.dsl.parameters import canonical_text
+from pipelines.errors import PipelineDefinitionError
+
+
+def cache_key(pipeline_name: str, node: Node, inputs: dict[str, Artifact | None]) -> str:
+    """The key under which a node's outputs are reused.
+
+    Two executions share a key exactly when they are the same node of the same pipeline, running
+    the same component source and user module files, with the same parameters and the same input
+    artifacts.
+    """
+    material = {
+        "pipeline": pipeline_name,
+        "node": node.id,
+        "component": node.component.name,
+        "code": node.component.source_fingerprint,
+        "modules": module_fingerprints(node),
+        "parameters": {name: canonical_text(value) for name, value in node.parameters.items()},
+        "inputs": {port: (artifact.id if artifact is not None else None)
+                   for port, artifact in sorted(inputs.items())},
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def module_fingerprints(node: Node) -> dict[str, str]:
+    """Hashes of the source files of the node's UserModule parameters, by parameter name."""
+    fingerprints = {}
+    for name, port in node.component.signature.parameters.items():
+        value = node.parameters.get(name)
+        if value and _is_user_module(port.value_type):
+            path = module_source_path(str(value))
+            if path is None:
+                raise PipelineDefinitionError(
+                    f"node '{node.id}' parameter '{name}': cannot find user module {value!r} "
+                    "(expected a .py file path or an importable 'module:function')")
+            with open(path, "rb") as source:
+                fingerprints[name] = hashlib.sha256(source.read()).hexdigest()
+    return fingerprints
+
+
+def module_source_path(reference: str) -> str | None:
+    """The source file of a user module given as a path or as `package.module[:function]`."""
+    if reference.endswith(".py") or os.sep in reference:
+        return reference if os.path.isfile(reference) else None
+    module_name = reference.split(":", 1)[0]
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
+        return None
+    return spec.origin
+
+
+def _is_user_module(value_type: Any) -> bool:
+    candidates = typing.get_args(value_type) or (value_type,)
+    return any(isinstance(c, type) and issubclass(c, UserModule) for c in candidates)

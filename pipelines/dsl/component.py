@@ -1,0 +1,136 @@
+"""The @component decorator: a typed Python function becomes a reusable pipeline step."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+from collections.abc import Callable
+from typing import Any, overload
+
+from pipelines.dsl.annotations import Signature, read_signature
+from pipelines.dsl.node import Channel, Node
+from pipelines.dsl.parameters import type_label, value_matches
+from pipelines.errors import PipelineDefinitionError
+
+
+class Component:
+    """A pipeline step built from a typed function; calling it makes a Node.
+
+    Attributes:
+        name: The component name (default: the function name); the default node id.
+        function: The wrapped function, called with input/output artifacts and parameters.
+        signature: Its declared inputs, outputs and parameters.
+    """
+
+    is_resolver = False
+
+    def __init__(self, function: Callable[..., Any], name: str | None = None):
+        self.function = function
+        self.name = name or function.__name__
+        self.signature: Signature = read_signature(function)
+        self.__doc__ = function.__doc__
+        functools.update_wrapper(self, function, updated=())
+
+    @functools.cached_property
+    def source_fingerprint(self) -> str:
+        """A hash of the function's source code; editing the function changes it."""
+        try:
+            source = inspect.getsource(self.function)
+        except (OSError, TypeError):
+            source = self.function.__qualname__
+        return hashlib.sha256(source.encode()).hexdigest()
+
+    def __call__(self, *args: Any, enable_cache: bool | None = None, **kwargs: Any) -> Node:
+        """Binds inputs (channels) and parameters (values) by keyword, returning a Node.
+
+        Raises:
+            PipelineDefinitionError: a positional argument, an unknown name, a missing required
+                input or parameter, a wrong artifact type or a wrong parameter type.
+        """
+        where = f"node '{self.name}'"
+        if args:
+            raise PipelineDefinitionError(
+                f"{where}: pass inputs and parameters by name, e.g. {self.name}(examples=...); "
+                f"got {len(args)} positional argument(s)")
+        inputs = self._bind_inputs(kwargs, where)
+        parameters = self._bind_parameters(kwargs, where)
+        unknown = sorted(set(kwargs) - set(inputs) - set(parameters))
+        if unknown:
+            raise PipelineDefinitionError(
+                f"{where}: unknown argument '{unknown[0]}'; expected one of: "
+                + ", ".join(self._known_names()))
+        return Node(self, inputs, parameters, enable_cache=enable_cache)
+
+    def _known_names(self) -> list[str]:
+        sig = self.signature
+        return sorted(sig.inputs) + sorted(sig.parameters)
+
+    def _bind_inputs(self, kwargs: dict[str, Any], where: str) -> dict[str, Channel | None]:
+        bound: dict[str, Channel | None] = {}
+        for name, port in self.signature.inputs.items():
+            given = kwargs.get(name)
+            if given is None:
+                if not port.optional:
+                    raise PipelineDefinitionError(
+                        f"{where}: missing required input '{name}' "
+                        f"(expected a channel of {port.artifact_type.TYPE_NAME})")
+                bound[name] = None
+                continue
+            if not isinstance(given, Channel):
+                raise PipelineDefinitionError(
+                    f"{where}: input '{name}' expected a channel of {port.artifact_type.TYPE_NAME} "
+                    f"such as other_node.outputs['...'], got {type(given).__name__} {given!r:.60}")
+            if not issubclass(given.artifact_type, port.artifact_type):
+                raise PipelineDefinitionError(
+                    f"{where}: input '{name}' expected {port.artifact_type.TYPE_NAME}, got "
+                    f"{given.artifact_type.TYPE_NAME} from {given.describe()}")
+            bound[name] = given
+        return bound
+
+    def _bind_parameters(self, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
+        bound: dict[str, Any] = {}
+        for name, port in self.signature.parameters.items():
+            if name not in kwargs:
+                if port.required:
+                    raise PipelineDefinitionError(
+                        f"{where}: missing required parameter '{name}' "
+                        f"(expected {type_label(port.value_type)})")
+                bound[name] = port.default
+                continue
+            value = kwargs[name]
+            if not value_matches(value, port.value_type):
+                raise PipelineDefinitionError(
+                    f"{where}: parameter '{name}' expected {type_label(port.value_type)}, got "
+                    f"{type(value).__name__} {value!r:.60}")
+            bound[name] = value
+        return bound
+
+    def __repr__(self) -> str:
+        return f"<component {self.name}>"
+
+
+@overload
+def component(function: Callable[..., Any]) -> Component: ...
+@overload
+def component(*, name: str | None = None) -> Callable[[Callable[..., Any]], Component]: ...
+
+
+def component(function: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+    """Turns a typed function into a pipeline component.
+
+    Inputs, outputs and parameters are declared only in the signature. The function reads its
+    inputs' `uri`s and writes under its outputs' `uri`s; it may set output properties.
+
+    Example:
+        >>> from pipelines import component, Input, Output, Parameter
+        >>> from pipelines.artifacts import Examples, Model
+        >>> @component
+        ... def train(examples: Input[Examples], model: Output[Model], steps: Parameter[int] = 10):
+        ...     open(model.path("weights.txt"), "w").write(str(steps))
+        >>> sorted(train.signature.parameters)
+        ['steps']
+    """
+    if function is None:
+        return lambda inner: Component(inner, name=name)
+    return Component(function, name=name)

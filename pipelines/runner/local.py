@@ -1,0 +1,113 @@
+"""LocalRunner: runs a pipeline in this process, in dependency order, recording everything in MLMD."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from pipelines.dsl.node import Node
+from pipelines.dsl.pipeline import Pipeline
+from pipelines.metadata.connection import sqlite_config
+from pipelines.metadata.store import MetadataStore, now_ms
+from pipelines.runner.node_execution import RunEnvironment, run_node
+from pipelines.runner.progress import RunListener
+from pipelines.runner.results import COMPLETE, FAILED, NodeResult, RunResult
+
+
+class LocalRunner:
+    """Runs pipelines on this machine; Beam-using components get the pipeline's `beam_args`.
+
+    Args:
+        max_parallel_nodes: How many independent nodes may run at once (threads); 1 runs them
+            one after another in the calling thread.
+        listener: Receives progress events (e.g. `ConsoleProgress()`); silent by default.
+
+    Example:
+        >>> result = LocalRunner().run(pipeline)                        # doctest: +SKIP
+        >>> result.status                                               # doctest: +SKIP
+        'COMPLETE'
+    """
+
+    def __init__(self, max_parallel_nodes: int = 1, listener: RunListener | None = None):
+        if max_parallel_nodes < 1:
+            raise ValueError(f"max_parallel_nodes must be at least 1, got {max_parallel_nodes}")
+        self.max_parallel_nodes = max_parallel_nodes
+        self.listener = listener or RunListener()
+
+    def run(self, pipeline: Pipeline, *, enable_cache: bool | None = None) -> RunResult:
+        """Runs every node once; a failed node's dependents are SKIPPED, others go on.
+
+        Args:
+            pipeline: The pipeline to run.
+            enable_cache: Overrides the pipeline's own setting (e.g. False for `--no-cache`).
+
+        Returns:
+            The RunResult; its `status` is FAILED if any node failed.
+        """
+        started = time.time()
+        env = self._environment(pipeline, enable_cache)
+        self.listener.run_started(pipeline.name, env.run_id, len(pipeline.ordered_nodes),
+                                  env.store.location)
+        if self.max_parallel_nodes == 1:
+            results = self._run_in_order(pipeline, env)
+        else:
+            results = self._run_concurrently(pipeline, env)
+        ordered = {node.id: results[node.id] for node in pipeline.ordered_nodes}
+        status = FAILED if any(r.status == FAILED for r in ordered.values()) else COMPLETE
+        result = RunResult(env.run_id, pipeline.name, status, ordered, time.time() - started,
+                           env.store.location)
+        env.store.update_context(env.contexts[1], {
+            "status": status, "finished_at_ms": now_ms(), "duration_s": result.duration_s,
+            **{f"n_{name}": count for name, count in result.summary().items()}})
+        self.listener.run_finished(result)
+        return result
+
+    def _environment(self, pipeline: Pipeline, enable_cache: bool | None) -> RunEnvironment:
+        os.makedirs(pipeline.root, exist_ok=True)
+        store = MetadataStore(pipeline.metadata or sqlite_config(pipeline.metadata_path()))
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_id = f"{pipeline.name}-{stamp}-{uuid.uuid4().hex[:6]}"
+        pipeline_context = store.pipeline_context(pipeline.name)
+        run_context = store.create_run_context(run_id, {
+            "pipeline_name": pipeline.name, "status": "RUNNING", "started_at_ms": now_ms(),
+            "root": os.path.abspath(pipeline.root), "n_nodes": len(pipeline.nodes)})
+        use_cache = pipeline.enable_cache if enable_cache is None else enable_cache
+        return RunEnvironment(pipeline.name, pipeline.root, run_id, store,
+                              [pipeline_context, run_context], tuple(pipeline.beam_args), use_cache)
+
+    def _run_one(self, node: Node, env: RunEnvironment,
+                 results: dict[str, NodeResult]) -> NodeResult:
+        self.listener.node_started(node.id, node.component.name)
+        result = run_node(node, env, results)
+        self.listener.node_finished(result)
+        return result
+
+    def _run_in_order(self, pipeline: Pipeline, env: RunEnvironment) -> dict[str, NodeResult]:
+        results: dict[str, NodeResult] = {}
+        for node in pipeline.ordered_nodes:
+            results[node.id] = self._run_one(node, env, results)
+        return results
+
+    def _run_concurrently(self, pipeline: Pipeline, env: RunEnvironment) -> dict[str, NodeResult]:
+        results: dict[str, NodeResult] = {}
+        waiting = {node.id: {up.id for up in node.upstream_nodes()} for node in pipeline.nodes}
+        ready = [node for node in pipeline.ordered_nodes if not waiting[node.id]]
+        running: dict[Future, Node] = {}
+        with ThreadPoolExecutor(self.max_parallel_nodes, thread_name_prefix="starling") as pool:
+            while ready or running:
+                while ready and len(running) < self.max_parallel_nodes:
+                    node = ready.pop(0)
+                    running[pool.submit(self._run_one, node, env, dict(results))] = node
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    node = running.pop(future)
+                    results[node.id] = future.result()
+                    for other in pipeline.ordered_nodes:
+                        if node.id in waiting[other.id]:
+                            waiting[other.id].discard(node.id)
+                            if not waiting[other.id]:
+                                ready.append(other)
+        return results

@@ -1,0 +1,98 @@
+"""Run listeners: how a run reports progress (silent by default, a live console view in the CLI)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import TextIO
+
+from pipelines.runner.results import CACHED, COMPLETE, FAILED, SKIPPED, NodeResult, RunResult
+
+_MARKS = {COMPLETE: "✓", CACHED: "=", FAILED: "✗", SKIPPED: "-"}
+
+
+class RunListener:
+    """Receives run events; subclass and override what you need. The default ignores them."""
+
+    def run_started(self, pipeline_name: str, run_id: str, node_count: int, metadata: str) -> None:
+        """A run began."""
+
+    def node_started(self, node_id: str, component: str) -> None:
+        """A node began (cache lookup included)."""
+
+    def node_finished(self, result: NodeResult) -> None:
+        """A node ended with a status."""
+
+    def run_finished(self, result: RunResult) -> None:
+        """The run ended."""
+
+
+class ConsoleProgress(RunListener):
+    """Prints one line per finished node, and notes nodes that run for a while.
+
+    A node still running after `announce_after_s` gets a "running" line, then one every
+    `heartbeat_s`. Example output::
+
+        [1/3] = example_gen              CACHED        0.01s
+          ▶ trainer running (3s)
+        [2/3] ✓ trainer                  COMPLETE     12.31s
+    """
+
+    def __init__(self, stream: TextIO | None = None, heartbeat_s: float = 15.0,
+                 announce_after_s: float = 3.0):
+        self.stream = stream or sys.stdout
+        self.heartbeat_s = heartbeat_s
+        self.announce_after_s = announce_after_s
+        self._running: dict[str, float] = {}
+        self._last_note: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._total = 0
+        self._done = 0
+
+    def _print(self, text: str) -> None:
+        with self._lock:
+            print(text, file=self.stream, flush=True)
+
+    def run_started(self, pipeline_name, run_id, node_count, metadata):  # noqa: D102
+        self._total = node_count
+        self._print(f"Running pipeline '{pipeline_name}' ({node_count} nodes), run {run_id}")
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._heartbeat, daemon=True)
+        self._ticker.start()
+
+    def node_started(self, node_id, component):  # noqa: D102
+        with self._lock:
+            self._running[node_id] = time.time()
+
+    def node_finished(self, result):  # noqa: D102
+        with self._lock:
+            self._running.pop(result.node_id, None)
+            self._done += 1
+            done = self._done
+        mark = _MARKS.get(result.status, "?")
+        line = (f"[{done:>{len(str(self._total))}}/{self._total}] {mark} {result.node_id:<28} "
+                f"{result.status:<9} {result.duration_s:8.2f}s")
+        if result.error:
+            line += f"  {result.error.splitlines()[0][:160]}"
+        self._print(line)
+
+    def run_finished(self, result):  # noqa: D102
+        self._stop.set()
+        counts = ", ".join(f"{n} {s}" for s, n in result.summary().items() if n)
+        self._print(f"Run {result.run_id}: {result.status} in {result.duration_s:.2f}s ({counts})")
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(0.5):
+            with self._lock:
+                running = dict(self._running)
+            now = time.time()
+            for node_id, since in running.items():
+                last = self._last_note.get(node_id)
+                due = (now - since >= self.announce_after_s) if last is None else (
+                    now - last >= self.heartbeat_s)
+                if due:
+                    self._last_note[node_id] = now
+                    self._print(f"  ▶ {node_id} running ({now - since:.0f}s)")
