@@ -1,1 +1,1 @@
-"""Placeholder package; filled by later issues."""
+"""The standard components (TFX's, on TFDV, TFT, TFMA and Beam); each lives in its own module."""

@@ -61,7 +61,7 @@ class Pipeline:
         self.beam_args = list(beam_args or [])
         self.metadata = metadata
         self.description = description
-        self.nodes: list[Node] = list(nodes)
+        self.nodes: list[Node] = _with_hidden_resolvers(list(nodes))
         _check_node_objects(self.nodes)
         _assign_ids(self.nodes)
         _check_upstream_listed(self.nodes)
@@ -86,6 +86,22 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline(name={self.name!r}, root={self.root!r}, nodes={self.node_ids})"
+
+
+def _with_hidden_resolvers(nodes: list[Node]) -> list[Node]:
+    """Adds resolver nodes that listed nodes consume but the user did not list.
+
+    Component factories (e.g. ExampleValidator's drift input) create such resolvers themselves.
+    """
+    listed = {id(node) for node in nodes if isinstance(node, Node)}
+    added: list[Node] = []
+    for node in nodes:
+        for channel in getattr(node, "inputs", {}).values():
+            producer = channel.producer if channel is not None else None
+            if producer is not None and producer.is_resolver and id(producer) not in listed:
+                listed.add(id(producer))
+                added.append(producer)
+    return added + nodes
 
 
 def _check_node_objects(nodes: list[Node]) -> None:
