@@ -1,0 +1,80 @@
+"""`starling runs`, `starling artifacts` and `starling lineage`: read what MLMD recorded."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipelines.cli.lineage_view import render_lineage
+from pipelines.cli.store_location import open_store
+from pipelines.cli.tables import format_ms, format_seconds, render_table
+from pipelines.metadata import DOWNSTREAM, UPSTREAM, lineage
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", help="pipeline root holding metadata.sqlite "
+                                       "(default: $STARLING_ROOT, ., or the latest root below)")
+
+
+def add_inspect_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Registers `runs`, `artifacts` and `lineage`."""
+    runs = subparsers.add_parser("runs", help="list recent runs")
+    _add_root(runs)
+    runs.add_argument("--pipeline", help="only runs of this pipeline")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.set_defaults(handler=show_runs)
+
+    artifacts = subparsers.add_parser("artifacts", help="list artifacts, newest first")
+    _add_root(artifacts)
+    artifacts.add_argument("--type", help="only this artifact type, e.g. Model")
+    artifacts.add_argument("--limit", type=int, default=50)
+    artifacts.set_defaults(handler=show_artifacts)
+
+    tree = subparsers.add_parser("lineage", help="where an artifact came from (or what used it)")
+    tree.add_argument("artifact_id", type=int)
+    _add_root(tree)
+    tree.add_argument("--downstream", action="store_true", help="show what used it instead")
+    tree.set_defaults(handler=show_lineage)
+
+
+def show_runs(args: argparse.Namespace) -> int:
+    """Prints recent runs: id, pipeline, status, start, duration, node counts."""
+    store = open_store(args.root)
+    rows = []
+    for run in store.list_runs(args.pipeline)[: args.limit]:
+        props = run.properties
+        rows.append([run.name, props.get("pipeline_name", "?"), props.get("status", "?"),
+                     format_ms(props.get("started_at_ms")), format_seconds(props.get("duration_s")),
+                     props.get("n_complete", "-"), props.get("n_cached", "-"),
+                     props.get("n_failed", "-"), props.get("n_skipped", "-")])
+    if not rows:
+        print("no runs recorded")
+        return 0
+    print(render_table(["RUN", "PIPELINE", "STATUS", "STARTED", "DURATION", "RAN", "CACHED",
+                        "FAILED", "SKIPPED"], rows))
+    return 0
+
+
+def show_artifacts(args: argparse.Namespace) -> int:
+    """Prints artifacts, newest first, optionally of one type."""
+    store = open_store(args.root)
+    query = f"type = '{args.type}'" if args.type else ""
+    rows = []
+    for artifact in store.query_artifacts(query, limit=args.limit):
+        props = artifact.properties
+        rows.append([artifact.id, artifact.type_name, props.get("producer_node", "-"),
+                     props.get("span", "-") if props.get("span") is not None else "-",
+                     artifact.state, format_ms(artifact.created_at_ms), artifact.uri])
+    if not rows:
+        print(f"no {args.type or ''} artifacts recorded".replace("  ", " "))
+        return 0
+    print(render_table(["ID", "TYPE", "NODE", "SPAN", "STATE", "CREATED", "URI"], rows,
+                       max_width=90))
+    return 0
+
+
+def show_lineage(args: argparse.Namespace) -> int:
+    """Prints the upstream (or downstream) tree of an artifact."""
+    store = open_store(args.root)
+    direction = DOWNSTREAM if args.downstream else UPSTREAM
+    print(render_lineage(lineage(store, args.artifact_id, direction), direction))
+    return 0

@@ -1,0 +1,127 @@
+"""Loads a pipeline file: it defines `pipeline` or `create_pipeline(**params)`."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import traceback
+import typing
+from typing import Any
+
+from pipelines.dsl.pipeline import Pipeline
+from pipelines.errors import PipelineDefinitionError, PipelineFileError
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """Parses `k=v` strings; values are JSON when they parse as JSON (numbers, true, lists), else text.
+
+    Raises:
+        PipelineFileError: an item has no '='.
+    """
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise PipelineFileError(f"--param {pair!r}: expected NAME=VALUE")
+        try:
+            params[name] = json.loads(text)
+        except json.JSONDecodeError:
+            params[name] = text
+    return params
+
+
+def load_pipeline(path: str, params: dict[str, Any] | None = None) -> Pipeline:
+    """Imports a pipeline file with its directory importable, and returns its Pipeline.
+
+    Raises:
+        PipelineFileError: the file is missing, has a syntax error, raises while loading,
+            defines no pipeline, or the params do not fit `create_pipeline`.
+    """
+    params = params or {}
+    module = _import_file(path)
+    factory = getattr(module, "create_pipeline", None)
+    if callable(factory):
+        pipeline = _call_factory(path, factory, params)
+    elif isinstance(getattr(module, "pipeline", None), Pipeline):
+        if params:
+            raise PipelineFileError(
+                f"{path}: --param given but the file defines a fixed `pipeline`; define "
+                "create_pipeline(**params) to accept parameters")
+        pipeline = module.pipeline
+    else:
+        raise PipelineFileError(
+            f"{path}: defines neither `pipeline = Pipeline(...)` nor `create_pipeline(**params)`")
+    if not isinstance(pipeline, Pipeline):
+        raise PipelineFileError(
+            f"{path}: create_pipeline returned {type(pipeline).__name__}, expected a Pipeline")
+    return pipeline
+
+
+def _import_file(path: str) -> Any:
+    if not os.path.isfile(path):
+        raise PipelineFileError(f"pipeline file not found: {path}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    name = "starling_pipeline_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PipelineFileError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise PipelineFileError(
+            f"{error.filename or path}:{error.lineno}: syntax error: {error.msg}") from None
+    except Exception as error:
+        raise PipelineFileError(_describe_load_error(path, error)) from None
+    return module
+
+
+def _call_factory(path: str, factory: Any, params: dict[str, Any]) -> Any:
+    signature = inspect.signature(factory)
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    unknown = [name for name in params if name not in signature.parameters]
+    if unknown and not accepts_any:
+        accepted = ", ".join(signature.parameters) or "none"
+        raise PipelineFileError(
+            f"{path}: create_pipeline has no parameter '{unknown[0]}' (parameters: {accepted})")
+    hints = typing.get_type_hints(factory)
+    coerced = {name: _coerce(path, name, value, hints.get(name)) for name, value in params.items()}
+    try:
+        return factory(**coerced)
+    except TypeError as error:
+        raise PipelineFileError(f"{path}: create_pipeline: {error}") from None
+    except Exception as error:
+        raise PipelineFileError(_describe_load_error(path, error)) from None
+
+
+def _coerce(path: str, name: str, value: Any, annotation: Any) -> Any:
+    if annotation in (str,) and not isinstance(value, str):
+        return json.dumps(value) if isinstance(value, list | dict) else str(value)
+    if annotation in (int, float) and isinstance(value, str):
+        try:
+            return annotation(value)
+        except ValueError:
+            raise PipelineFileError(
+                f"{path}: parameter '{name}' expects {annotation.__name__}, got {value!r}") from None
+    if annotation is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def _describe_load_error(path: str, error: Exception) -> str:
+    """'file:line: ErrorType: message', pointing at the deepest frame in the pipeline's directory."""
+    if isinstance(error, PipelineDefinitionError):
+        prefix = "invalid pipeline"
+    else:
+        prefix = type(error).__name__
+    directory = os.path.dirname(os.path.abspath(path))
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if os.path.abspath(frame.filename).startswith(directory)]
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else path
+    return f"{where}: {prefix}: {error}"

@@ -1,0 +1,56 @@
+"""The `starling` command line: run pipelines and inspect what ML Metadata recorded."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from pipelines.errors import StarlingError
+
+# Commands contributed by other modules: (module, function that registers them).
+_OPTIONAL_COMMANDS = (
+    ("pipelines.cli.show", "add_show_command"),
+    ("pipelines.cli.compile_command", "add_compile_commands"),
+    ("pipelines.cli.serve_command", "add_serve_command"),
+    ("pipelines.cli.new_command", "add_new_command"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    from pipelines.cli.inspect_commands import add_inspect_commands
+    from pipelines.cli.run_command import add_run_command
+
+    parser = argparse.ArgumentParser(
+        prog="starling", description="Declarative ML pipelines: run, inspect, trace lineage.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_run_command(subparsers)
+    add_inspect_commands(subparsers)
+    for module_name, function_name in _OPTIONAL_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        getattr(module, function_name)(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the CLI; errors Starling raises on purpose print one line and exit with status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except StarlingError as error:
+        print(f"starling: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("starling: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
