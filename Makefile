@@ -21,7 +21,7 @@ $(STAMP): requirements.lock setup.cfg pyproject.toml
 	@touch $(STAMP)
 
 demo: install
-	$(VENV)/bin/starling demo --root runs/demo
+	bash scripts/demo.sh
 
 test: install
 	$(PY) -m pytest tests -m "not e2e" -q
@@ -29,7 +29,6 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 
 bench: install
 	$(PY) benchmarks/orchestration.py --update-readme

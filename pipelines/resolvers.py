@@ -66,7 +66,7 @@ class _LatestArtifact(ResolverComponent):
         super().__init__(f"latest_{output_name}", artifact_type, output_name, pins,
                          f"latest LIVE {artifact_type.TYPE_NAME}{where} of this pipeline")
 
-    def resolve(self, store, pipeline_name, inputs, node):  # noqa: D102
+    def resolve(self, store, pipeline_name, inputs, node):
         query = _live_in_pipeline(self.artifact_type.TYPE_NAME, pipeline_name)
         if self.producer:
             query += f" AND custom_properties.producer_node.string_value = '{self.producer}'"
@@ -78,7 +78,7 @@ class _LatestBlessedModel(ResolverComponent):
         super().__init__("latest_blessed_model", Model, "model", pins,
                          "latest Model of this pipeline whose ModelBlessing has blessed=1")
 
-    def resolve(self, store, pipeline_name, inputs, node):  # noqa: D102
+    def resolve(self, store, pipeline_name, inputs, node):
         query = (_live_in_pipeline(ModelBlessing.TYPE_NAME, pipeline_name)
                  + " AND properties.blessed.int_value = 1")
         for blessing in store.query_artifacts(query, limit=50):
@@ -109,7 +109,7 @@ class _PreviousSpan(ResolverComponent):
                          {"current": ArtifactPort("current", channel.artifact_type)},
                          f"the {channel.artifact_type.TYPE_NAME} of the latest earlier span")
 
-    def resolve(self, store, pipeline_name, inputs, node):  # noqa: D102
+    def resolve(self, store, pipeline_name, inputs, node):
         current = inputs["current"]
         if current is None or current.properties.get("span") is None:
             return None

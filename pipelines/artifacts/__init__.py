@@ -29,7 +29,6 @@ from pipelines.artifacts.standard import (
 __all__ = [
     "STANDARD_TYPES",
     "Artifact",
-    "artifact_class",
     "ArtifactProperty",
     "ExampleAnomalies",
     "ExampleStatistics",
@@ -49,4 +48,5 @@ __all__ = [
     "StringProperty",
     "TransformCache",
     "TransformGraph",
+    "artifact_class",
 ]

@@ -50,7 +50,7 @@ class Artifact:
         self,
         uri: str = "",
         *,
-        id: int | None = None,  # noqa: A002 - MLMD's own field name
+        id: int | None = None,
         state: str = PENDING,
         **properties: Any,
     ):

@@ -1,0 +1,1 @@
+"""The `starling` command line."""

@@ -7,7 +7,8 @@ import argparse
 from pipelines.cli.lineage_view import render_lineage
 from pipelines.cli.store_location import open_store
 from pipelines.cli.tables import format_ms, format_seconds, render_table
-from pipelines.metadata import DOWNSTREAM, UPSTREAM, lineage
+from pipelines.errors import MetadataError
+from pipelines.metadata import DOWNSTREAM, UPSTREAM, MetadataStore, lineage
 
 
 def _add_root(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +31,8 @@ def add_inspect_commands(subparsers: argparse._SubParsersAction) -> None:
     artifacts.set_defaults(handler=show_artifacts)
 
     tree = subparsers.add_parser("lineage", help="where an artifact came from (or what used it)")
-    tree.add_argument("artifact_id", type=int)
+    tree.add_argument("artifact", metavar="ARTIFACT",
+                      help="an artifact id, or a type name (e.g. Model) for the latest of that type")
     _add_root(tree)
     tree.add_argument("--downstream", action="store_true", help="show what used it instead")
     tree.set_defaults(handler=show_lineage)
@@ -76,5 +78,20 @@ def show_lineage(args: argparse.Namespace) -> int:
     """Prints the upstream (or downstream) tree of an artifact."""
     store = open_store(args.root)
     direction = DOWNSTREAM if args.downstream else UPSTREAM
-    print(render_lineage(lineage(store, args.artifact_id, direction), direction))
+    print(render_lineage(lineage(store, resolve_artifact_id(store, args.artifact), direction),
+                         direction))
     return 0
+
+
+def resolve_artifact_id(store: MetadataStore, reference: str) -> int:
+    """An artifact id from an id or a type name (the newest LIVE artifact of that type).
+
+    Raises:
+        MetadataError: no artifact of that type exists.
+    """
+    if reference.isdigit():
+        return int(reference)
+    latest = store.query_artifacts(f"type = '{reference}' AND state = LIVE", limit=1)
+    if not latest:
+        raise MetadataError(f"no {reference} artifact in {store.location}")
+    return latest[0].id

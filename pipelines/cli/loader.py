@@ -116,10 +116,7 @@ def _coerce(path: str, name: str, value: Any, annotation: Any) -> Any:
 
 def _describe_load_error(path: str, error: Exception) -> str:
     """'file:line: ErrorType: message', pointing at the deepest frame in the pipeline's directory."""
-    if isinstance(error, PipelineDefinitionError):
-        prefix = "invalid pipeline"
-    else:
-        prefix = type(error).__name__
+    prefix = "invalid pipeline" if isinstance(error, PipelineDefinitionError) else type(error).__name__
     directory = os.path.dirname(os.path.abspath(path))
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
               if os.path.abspath(frame.filename).startswith(directory)]

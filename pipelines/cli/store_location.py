@@ -13,8 +13,10 @@ STORE_FILE = "metadata.sqlite"
 
 
 def find_root(root: str | None) -> str:
-    """The pipeline root to read: the given one, $STARLING_ROOT, the current directory, or the
-    most recently used root below it (`*/` or `runs/*/`), announced on stderr.
+    """The pipeline root to read.
+
+    The given one, else $STARLING_ROOT, else the current directory, else the most recently used
+    root below it (`*/` or `runs/*/`), announced on stderr.
 
     Raises:
         MetadataError: no metadata store was found.

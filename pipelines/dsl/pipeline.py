@@ -190,6 +190,6 @@ def _cycle_path(stuck: list[Node]) -> list[Node]:
     while True:
         upstream = next(n for n in path[-1].upstream_nodes() if id(n) in stuck_ids)
         if upstream in path:
-            cycle = path[path.index(upstream):] + [upstream]
+            cycle = [*path[path.index(upstream):], upstream]
             return list(reversed(cycle))
         path.append(upstream)

@@ -59,10 +59,9 @@ def connect(config: Any) -> Any:
     """
     from ml_metadata.metadata_store import metadata_store
 
-    if config.HasField("sqlite"):
-        directory = os.path.dirname(config.sqlite.filename_uri) or "."
-        os.makedirs(directory, exist_ok=True)
     try:
+        if config.HasField("sqlite"):
+            os.makedirs(os.path.dirname(config.sqlite.filename_uri) or ".", exist_ok=True)
         return metadata_store.MetadataStore(config)
     except Exception as error:  # MLMD raises its own status errors
         raise MetadataError(f"cannot open the metadata store at {describe(config)}: {error}") from error

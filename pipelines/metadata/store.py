@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pipelines.artifacts import Artifact
+from pipelines.errors import MetadataError
 from pipelines.metadata import codec
 from pipelines.metadata.connection import connect, describe
-from pipelines.errors import MetadataError
 
 PIPELINE_CONTEXT = "pipeline"
 RUN_CONTEXT = "pipeline_run"

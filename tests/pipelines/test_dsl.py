@@ -76,7 +76,8 @@ def test_cycle_is_reported_with_its_path(tmp_path):
     first = scale(examples=src.outputs["examples"]).with_id("first")
     second = scale(examples=first.outputs["scaled"]).with_id("second")
     first.after(second)
-    with pytest.raises(PipelineDefinitionError, match="cycle in pipeline: nodes 'first' -> 'second' -> 'first'"):
+    expected = "cycle in pipeline: nodes 'first' -> 'second' -> 'first'"
+    with pytest.raises(PipelineDefinitionError, match=expected):
         Pipeline("p", tmp_path, [src, first, second])
 
 

@@ -1,4 +1,12 @@
-from pipelines import Input, Output, Pipeline, component, latest_blessed_model, latest_model, previous_span
+from pipelines import (
+    Input,
+    Output,
+    Pipeline,
+    component,
+    latest_blessed_model,
+    latest_model,
+    previous_span,
+)
 from pipelines.artifacts import Examples, Model
 from pipelines.metadata import DOWNSTREAM, lineage
 from tests.pipelines.conftest import bless, fan_pipeline, source, statuses

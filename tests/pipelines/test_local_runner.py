@@ -13,7 +13,8 @@ def test_fan_out_fan_in_runs_and_writes_outputs(tmp_path, run):
     model = result.output("combine", "model")
     # (0+1+2)*2 + (0+1+2)*3
     assert read_numbers(model) == [15.0]
-    assert model.uri == os.path.join(str(tmp_path), "combine", "model", str(result.nodes["combine"].execution_id))
+    execution_id = str(result.nodes["combine"].execution_id)
+    assert model.uri == os.path.join(str(tmp_path), "combine", "model", execution_id)
     assert model.state == "LIVE" and model.id is not None
 
 
@@ -76,7 +77,8 @@ def test_failing_node_leaves_nothing_live_and_skips_dependents(tmp_path, run, st
     assert failed.error == "RuntimeError: boom" and "raise RuntimeError" in failed.traceback
     assert "upstream node 'explode'" in result.nodes["after_bad"].error
     # no artifact directory, staging or final, survives for the failed node
-    assert not (tmp_path / "explode" / "model").exists() or not any((tmp_path / "explode" / "model").iterdir())
+    model_dir = tmp_path / "explode" / "model"
+    assert not model_dir.exists() or not any(model_dir.iterdir())
     store = store_of(tmp_path)
     assert store.query_artifacts("type = 'Model'") == []
     [execution] = store.executions_by_id([failed.execution_id])
