@@ -24,8 +24,7 @@ demo: install
 	bash scripts/demo.sh
 
 test: install
-	$(PY) -m pytest tests -m "not e2e" -q
-	$(PY) -m pytest tests -m e2e -q
+	bash scripts/run_tests.sh
 
 lint: install
 	$(VENV)/bin/ruff check .
