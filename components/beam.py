@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pipelines.errors import StarlingError
 from pipelines.runner import current_execution
 
 DEFAULT_BEAM_ARGS = ("--runner=DirectRunner",)
@@ -14,7 +15,7 @@ def beam_args() -> list[str]:
     """The running pipeline's Beam arguments (DirectRunner when none are given)."""
     try:
         given = list(current_execution().beam_args)
-    except Exception:  # outside a run, e.g. in a notebook
+    except StarlingError:  # outside a run, e.g. in a notebook
         given = []
     return given or list(DEFAULT_BEAM_ARGS)
 
