@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# `make test`: lint, then the fast tests, then the end-to-end tests (tests marked e2e).
-# pytest exits 5 when a selection holds no test; that is not a failure of the suite.
+# `make test`: lint, then the fast tests, then the end-to-end tests (tests marked e2e), then one
+# closing line with the totals. pytest exits 5 when a selection holds no test; that is no failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 PYTHONDONTWRITEBYTECODE=1
+reports=$(mktemp -d)
+trap 'rm -rf "$reports"' EXIT
 .venv/bin/ruff check . || exit 1
 run_pytest() {
-  .venv/bin/python -m pytest tests "$@"
+  local report=$1
+  shift
+  .venv/bin/python -m pytest tests --junitxml="$reports/$report.xml" "$@"
   local status=$?
   [ "$status" -eq 5 ] && return 0
   return "$status"
 }
-run_pytest -m "not e2e" -q --durations=10 || exit 1
-run_pytest -m e2e -q --durations=10 || exit 1
+status=0
+run_pytest fast -m "not e2e" -q --durations=10 || status=1
+if [ "$status" -eq 0 ]; then
+  run_pytest e2e -m e2e -q --durations=10 || status=1
+fi
+.venv/bin/python scripts/junit_summary.py "$reports"/*.xml || status=1
+exit "$status"
