@@ -51,6 +51,10 @@ class IntProperty(ArtifactProperty[int]):
         """Stores the value as an int."""
         return int(value)
 
+    def decode(self, value: Any) -> int | None:
+        """Reads the value back as an int (JSON carriers such as KFP metadata give floats)."""
+        return None if value is None else int(value)
+
 
 class FloatProperty(ArtifactProperty[float]):
     """A floating-point property (MLMD DOUBLE)."""

@@ -41,7 +41,7 @@ def load_pipeline(path: str, params: dict[str, Any] | None = None) -> Pipeline:
             defines no pipeline, or the params do not fit `create_pipeline`.
     """
     params = params or {}
-    module = _import_file(path)
+    module = load_pipeline_module(path)
     factory = getattr(module, "create_pipeline", None)
     if callable(factory):
         pipeline = _call_factory(path, factory, params)
@@ -60,7 +60,23 @@ def load_pipeline(path: str, params: dict[str, Any] | None = None) -> Pipeline:
     return pipeline
 
 
-def _import_file(path: str) -> Any:
+def factory_parameters(path: str) -> list[inspect.Parameter]:
+    """The parameters of the file's `create_pipeline` (annotations resolved); [] for a fixed pipeline."""
+    factory = getattr(load_pipeline_module(path), "create_pipeline", None)
+    if not callable(factory):
+        return []
+    hints = typing.get_type_hints(factory)
+    return [parameter.replace(annotation=hints.get(name, parameter.annotation))
+            for name, parameter in inspect.signature(factory).parameters.items()
+            if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)]
+
+
+def load_pipeline_module(path: str) -> Any:
+    """Imports a pipeline file as a module, with its directory importable.
+
+    Raises:
+        PipelineFileError: the file is missing, has a syntax error or raises while loading.
+    """
     if not os.path.isfile(path):
         raise PipelineFileError(f"pipeline file not found: {path}")
     directory = os.path.dirname(os.path.abspath(path))
@@ -101,6 +117,11 @@ def _call_factory(path: str, factory: Any, params: dict[str, Any]) -> Any:
 
 
 def _coerce(path: str, name: str, value: Any, annotation: Any) -> Any:
+    if isinstance(value, str) and annotation not in (str, None, Any) and value[:1] in "[{":
+        try:
+            return json.loads(value)  # structured values travel as JSON text (e.g. from Kubeflow)
+        except json.JSONDecodeError:
+            pass
     if annotation in (str,) and not isinstance(value, str):
         return json.dumps(value) if isinstance(value, list | dict) else str(value)
     if annotation in (int, float) and isinstance(value, str):

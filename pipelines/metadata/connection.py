@@ -43,8 +43,44 @@ def mysql_config(
     return config
 
 
+def grpc_config(host: str, port: int = 8080) -> Any:
+    """An MLMD client config for a metadata gRPC service (e.g. Kubeflow's metadata-grpc-service)."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    return metadata_store_pb2.MetadataStoreClientConfig(host=host, port=port)
+
+
+def config_from_url(url: str) -> Any:
+    """A store config from a URL.
+
+    Accepted: `sqlite:PATH`, `mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, `grpc://HOST:PORT`.
+
+    Raises:
+        MetadataError: the URL has another scheme or misses a part.
+
+    Example:
+        >>> config_from_url("grpc://metadata-grpc-service.kubeflow:8080").port
+        8080
+    """
+    from urllib.parse import unquote, urlsplit
+
+    if url.startswith("sqlite:"):
+        return sqlite_config(url[len("sqlite:"):])
+    parts = urlsplit(url)
+    if parts.scheme == "mysql" and parts.hostname and parts.path.strip("/") and parts.username:
+        return mysql_config(parts.hostname, parts.path.strip("/"), unquote(parts.username),
+                            unquote(parts.password or ""), parts.port or 3306)
+    if parts.scheme == "grpc" and parts.hostname:
+        return grpc_config(parts.hostname, parts.port or 8080)
+    raise MetadataError(
+        f"metadata URL {url!r}: expected sqlite:PATH, mysql://USER:PASSWORD@HOST:PORT/DATABASE "
+        "or grpc://HOST:PORT")
+
+
 def describe(config: Any) -> str:
     """A one-line description of where a config points (no password)."""
+    if not hasattr(config, "sqlite"):
+        return f"grpc://{config.host}:{config.port}"
     if config.HasField("mysql"):
         mysql = config.mysql
         return f"mysql://{mysql.user}@{mysql.host}:{mysql.port}/{mysql.database}"
@@ -60,7 +96,7 @@ def connect(config: Any) -> Any:
     from ml_metadata.metadata_store import metadata_store
 
     try:
-        if config.HasField("sqlite"):
+        if hasattr(config, "sqlite") and config.HasField("sqlite"):
             os.makedirs(os.path.dirname(config.sqlite.filename_uri) or ".", exist_ok=True)
         return metadata_store.MetadataStore(config)
     except Exception as error:  # MLMD raises its own status errors

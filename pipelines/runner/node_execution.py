@@ -128,20 +128,20 @@ def _execute(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
     properties = _execution_properties(node, env, key)
     execution_id = env.store.start_execution(component.name, properties, _present(inputs),
                                              env.contexts)
-    outputs = _new_outputs(node, env, execution_id, inputs)
-    temp_dir = os.path.join(env.root, ".tmp", str(execution_id))
+    outputs = new_output_artifacts(
+        node, env.pipeline_name, inputs,
+        {name: publish.staging_uri(env.root, node.id, name, execution_id)
+         for name in component.signature.outputs})
     context = ExecutionContext(env.pipeline_name, env.root, env.run_id, node.id, execution_id,
-                               env.beam_args, temp_dir)
+                               env.beam_args, os.path.join(env.root, ".tmp", str(execution_id)))
     try:
         publish.prepare_staging(outputs)
-        os.makedirs(temp_dir, exist_ok=True)
-        with executing(context):
-            component.function(**inputs, **outputs, **node.parameters)
+        invoke_component(node, inputs, outputs, context)
         publish.publish(outputs, {name: publish.final_uri(env.root, node.id, name, execution_id)
                                   for name in outputs})
     except BaseException as error:  # the node fails; the run goes on with independent nodes
         publish.discard_staging(outputs)
-        message = _describe(error)
+        message = describe_error(error)
         env.store.finish_execution(execution_id, component.name, "FAILED",
                                    {**properties, "error_message": message[:4000]}, {},
                                    env.contexts)
@@ -149,8 +149,6 @@ def _execute(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
             raise
         return NodeResult(node.id, component.name, FAILED, {}, execution_id, error=message,
                           traceback=traceback.format_exc())
-    finally:
-        shutil.rmtree(temp_dir, ignore_errors=True)
     for artifact in outputs.values():
         artifact.state = "LIVE"
     env.store.finish_execution(execution_id, component.name, "COMPLETE", properties, outputs,
@@ -158,13 +156,28 @@ def _execute(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
     return NodeResult(node.id, component.name, COMPLETE, dict(outputs), execution_id)
 
 
-def _new_outputs(node: Node, env: RunEnvironment, execution_id: int,
-                 inputs: dict[str, Artifact | None]) -> dict[str, Artifact]:
+def invoke_component(node: Node, inputs: dict[str, Artifact | None], outputs: dict[str, Artifact],
+                     context: ExecutionContext) -> None:
+    """Calls the component's function with its inputs, outputs and parameters.
+
+    The function runs with `context` as the current execution and a fresh scratch directory at
+    `context.temp_dir`, removed afterwards. Exceptions propagate.
+    """
+    os.makedirs(context.temp_dir, exist_ok=True)
+    try:
+        with executing(context):
+            node.component.function(**inputs, **outputs, **node.parameters)
+    finally:
+        shutil.rmtree(context.temp_dir, ignore_errors=True)
+
+
+def new_output_artifacts(node: Node, pipeline_name: str, inputs: dict[str, Artifact | None],
+                         uris: dict[str, str]) -> dict[str, Artifact]:
+    """Fresh output artifacts of a node at the given uris, tagged with their producer."""
     outputs = {}
     for name, port in node.component.signature.outputs.items():
-        artifact = port.artifact_type(
-            uri=publish.staging_uri(env.root, node.id, name, execution_id),
-            producer_node=node.id, output_key=name, pipeline_name=env.pipeline_name)
+        artifact = port.artifact_type(uri=uris[name], producer_node=node.id, output_key=name,
+                                      pipeline_name=pipeline_name)
         _inherit_span(artifact, inputs)
         outputs[name] = artifact
     return outputs
@@ -179,7 +192,8 @@ def _inherit_span(artifact: Artifact, inputs: dict[str, Artifact | None]) -> Non
             artifact.properties[name] = values.pop()
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
+    """The one-line form of a component's error."""
     if isinstance(error, HaltPipeline):
         return str(error)
     return f"{type(error).__name__}: {error}"

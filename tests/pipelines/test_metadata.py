@@ -61,3 +61,13 @@ def test_unopenable_store_names_its_location(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(MetadataError, match="cannot open the metadata store at sqlite:"):
         MetadataStore(sqlite_config(blocker / "metadata.sqlite"))
+
+
+def test_store_urls():
+    from pipelines.metadata import config_from_url
+    assert config_from_url("sqlite:/tmp/m.sqlite").sqlite.filename_uri == "/tmp/m.sqlite"
+    mysql = config_from_url("mysql://ml:p%40ss@db:3307/mlmd")
+    assert (mysql.mysql.user, mysql.mysql.password, mysql.mysql.port) == ("ml", "p@ss", 3307)
+    assert describe(config_from_url("grpc://metadata-grpc:8080")) == "grpc://metadata-grpc:8080"
+    with pytest.raises(MetadataError, match="expected sqlite:PATH"):
+        config_from_url("postgres://x/y")
