@@ -59,8 +59,9 @@ def compile_pipeline(pipeline_file: str, output_path: str, *, image: str = DEFAU
     pipeline = load_pipeline(pipeline_file, params)
     settings = CompileSettings(pipeline_path_in_image or pipeline_file, image, metadata_url)
     source = generate_module(pipeline, parameters, settings)
-    module = _import_generated(source)
-    compiler.Compiler().compile(module.starling_pipeline, output_path)
+    with tempfile.TemporaryDirectory(prefix="starling-kfp-") as directory:
+        module = _import_generated(source, directory)
+        compiler.Compiler().compile(module.starling_pipeline, output_path)
     return CompiledPipeline(output_path, pipeline.name, pipeline.node_ids, parameters, source)
 
 
@@ -87,9 +88,8 @@ def runtime_parameters(pipeline_file: str, params: dict[str, Any]) -> list[Pipel
     return parameters
 
 
-def _import_generated(source: str) -> Any:
+def _import_generated(source: str, directory: str) -> Any:
     """Imports generated source from a real file (kfp reads each component's source code)."""
-    directory = tempfile.mkdtemp(prefix="starling-kfp-")
     path = os.path.join(directory, "starling_kfp_pipeline.py")
     with open(path, "w") as target:
         target.write(source)
