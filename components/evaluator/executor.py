@@ -1,0 +1,97 @@
+"""Evaluator: TFMA sliced evaluation of a candidate model, gated by thresholds and a baseline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from components.artifact_io import examples_file_pattern
+from components.beam import new_pipeline
+from components.evaluator import config as eval_configs
+from components.evaluator import results
+from pipelines import Input, Output, Parameter, component
+from pipelines.artifacts import Examples, Model, ModelBlessing, ModelEvaluation
+
+SERVING_MODEL_DIR = "Format-Serving"
+
+
+def _saved_model(model: Model) -> str:
+    path = os.path.join(model.uri, SERVING_MODEL_DIR)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"Model artifact {model.id} has no {SERVING_MODEL_DIR}/ SavedModel at {path}")
+    return path
+
+
+def run_tfma(examples_pattern: str, candidate: str, baseline: str | None, eval_config: Any,
+             output_path: str) -> None:
+    """Runs TFMA on Beam over gzipped tf.Example files, writing its output to `output_path`."""
+    import tensorflow_model_analysis as tfma
+    from tfx_bsl.public import tfxio
+
+    shared_models = [tfma.default_eval_shared_model(
+        eval_saved_model_path=candidate, eval_config=eval_config, model_name=eval_configs.CANDIDATE)]
+    if baseline is not None:
+        shared_models.append(tfma.default_eval_shared_model(
+            eval_saved_model_path=baseline, eval_config=eval_config, model_name=eval_configs.BASELINE))
+    source = tfxio.TFExampleRecord(file_pattern=examples_pattern,
+                                   raw_record_column_name=tfma.ARROW_INPUT_COLUMN)
+    with new_pipeline() as pipeline:
+        _ = (pipeline
+             | "ReadExamples" >> source.BeamSource()
+             | "Evaluate" >> tfma.ExtractEvaluateAndWriteResults(
+                 eval_shared_model=shared_models, eval_config=eval_config, output_path=output_path))
+
+
+@component(name="Evaluator")
+def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output[ModelEvaluation],
+              blessing: Output[ModelBlessing], baseline_model: Input[Model] = None,
+              eval_config: Parameter[Any] = None, example_split: Parameter[str] = "eval",
+              min_slice_size: Parameter[int] = eval_configs.DEFAULT_MIN_SLICE_SIZE):
+    """Evaluates `model` on slices of one split; blesses it when every threshold holds.
+
+    Args:
+        examples: Labelled examples (raw features; the model's signature does the featurizing).
+        model: The candidate Model (`Format-Serving/` SavedModel taking serialized tf.Example).
+        evaluation: TFMA's output, `evaluation.json` (per-slice metrics, deltas, failures),
+            `metrics.json` (overall metrics) and `report.html`.
+        blessing: `blessed` 1/0 and a `BLESSED` or `NOT_BLESSED` file.
+        baseline_model: The model to compare against (e.g. `latest_blessed_model()`); without
+            one, change thresholds are dropped and value thresholds alone decide.
+        eval_config: A `tfma.EvalConfig`, or the short dict form (see `eval_config_from_dict`).
+        example_split: The split to evaluate on.
+        min_slice_size: Slices with fewer examples are flagged in the report.
+    """
+    if eval_config is None:
+        raise ValueError("Evaluator: eval_config is required (at least {'label_key': ...})")
+    if isinstance(eval_config, dict) and "min_slice_size" in eval_config:
+        min_slice_size = int(eval_config["min_slice_size"])
+    has_baseline = baseline_model is not None and baseline_model.id != model.id
+    config = eval_configs.fit_to_models(eval_configs.as_eval_config(eval_config), has_baseline)
+    run_tfma(examples_file_pattern(examples, example_split), _saved_model(model),
+             _saved_model(baseline_model) if has_baseline else None, config, evaluation.uri)
+    summary = results.summarize(evaluation.uri, min_slice_size, has_baseline)
+    summary["candidate_model_id"] = model.id
+    summary["baseline_model_id"] = baseline_model.id if has_baseline else None
+    results.write_summary(summary, evaluation.uri)
+    _write_report(summary, evaluation.uri)
+    blessed = bool(summary["blessed"])
+    blessing.blessed = int(blessed)
+    blessing.properties["current_model_id"] = model.id
+    if has_baseline:
+        blessing.properties["baseline_model_id"] = baseline_model.id
+    if not blessed:
+        blessing.properties["failures"] = results.describe_failures(summary)[:2000]
+    evaluation.properties["blessed"] = int(blessed)
+    Path(blessing.path("BLESSED" if blessed else "NOT_BLESSED")).touch()
+
+
+def _write_report(summary: dict[str, Any], directory: str) -> None:
+    try:
+        from pipelines.reports.evaluation import EvaluationReport
+    except ImportError:  # the report module arrives with the reports package
+        return
+    EvaluationReport(summary).save(os.path.join(directory, "report.html"))
+
+
+Evaluator = evaluator

@@ -1,0 +1,120 @@
+"""Reads TFMA's output into one plain summary: per-slice metrics, baseline deltas and failures."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from components.evaluator.config import BASELINE, CANDIDATE
+
+SUMMARY_FILE = "evaluation.json"
+METRICS_FILE = "metrics.json"
+OVERALL = "Overall"
+
+
+def slice_name(slice_key: Any) -> str:
+    """`Overall` or `country=BR, platform=web` for a TFMA SliceKey proto."""
+    parts = []
+    for single in slice_key.single_slice_keys:
+        kind = single.WhichOneof("kind")
+        value = getattr(single, kind) if kind else ""
+        parts.append(f"{single.column}={value.decode() if isinstance(value, bytes) else value}")
+    return ", ".join(parts) or OVERALL
+
+
+def summarize(output_path: str, min_slice_size: int, has_baseline: bool) -> dict[str, Any]:
+    """The evaluation as plain data (written as evaluation.json, read by reports).
+
+    Returns:
+        {"blessed", "has_baseline", "min_slice_size", "slices": [{"slice", "example_count",
+        "small", "metrics": {name: {"candidate", "baseline", "diff", "failed"}}}],
+        "failures": [{"slice", "metric", "value", "threshold", "message"}]}
+    """
+    import tensorflow_model_analysis as tfma
+
+    failures = _failures(tfma.load_validation_result(output_path))
+    failed = {(f["slice"], f["metric"]) for f in failures}
+    slices = []
+    for metrics_for_slice in tfma.load_metrics(output_path):
+        name = slice_name(metrics_for_slice.slice_key)
+        metrics = _metrics_of_slice(metrics_for_slice)
+        for metric, values in metrics.items():
+            values["failed"] = (name, metric) in failed or (name, f"{metric}_diff") in failed
+        count = metrics.get("example_count", {}).get("candidate")
+        slices.append({"slice": name, "example_count": count, "metrics": metrics,
+                       "small": count is not None and count < min_slice_size})
+    slices.sort(key=lambda item: (item["slice"] != OVERALL, item["slice"]))
+    return {"blessed": not failures, "has_baseline": has_baseline, "min_slice_size": min_slice_size,
+            "slices": slices, "failures": failures}
+
+
+def _metrics_of_slice(metrics_for_slice: Any) -> dict[str, dict[str, Any]]:
+    metrics: dict[str, dict[str, Any]] = {}
+    for entry in metrics_for_slice.metric_keys_and_values:
+        key, value = entry.key, entry.value
+        if not value.HasField("double_value"):
+            continue
+        name = key.name + (f"/{key.output_name}" if key.output_name else "")
+        role = "diff" if key.is_diff else (BASELINE if key.model_name == BASELINE else "candidate")
+        if key.model_name not in ("", CANDIDATE, BASELINE):
+            continue
+        metrics.setdefault(name, {})[role] = value.double_value.value
+    return metrics
+
+
+def _failures(validation: Any) -> list[dict[str, Any]]:
+    found = []
+    for per_slice in validation.metric_validations_per_slice:
+        name = slice_name(per_slice.slice_key)
+        for failure in per_slice.failures:
+            value = failure.metric_value.double_value.value
+            found.append({"slice": name, "metric": failure.metric_key.name
+                          + ("_diff" if failure.metric_key.is_diff else ""),
+                          "value": value, "threshold": _threshold_text(failure.metric_threshold),
+                          "message": failure.message})
+    for missing in validation.missing_slices:
+        found.append({"slice": str(list(missing.feature_keys)), "metric": "-", "value": None,
+                      "threshold": "slice must exist", "message": "slice has no examples"})
+    return found
+
+
+def _threshold_text(threshold: Any) -> str:
+    parts = []
+    if threshold.HasField("value_threshold"):
+        value = threshold.value_threshold
+        if value.HasField("lower_bound"):
+            parts.append(f">= {value.lower_bound.value:g}")
+        if value.HasField("upper_bound"):
+            parts.append(f"<= {value.upper_bound.value:g}")
+    if threshold.HasField("change_threshold"):
+        change = threshold.change_threshold
+        if change.HasField("absolute"):
+            parts.append(f"change vs baseline {change.absolute.value:+g}")
+        if change.HasField("relative"):
+            parts.append(f"relative change vs baseline {change.relative.value:+g}")
+    return ", ".join(parts)
+
+
+def describe_failures(summary: dict[str, Any]) -> str:
+    """One line per failing metric and slice, for errors and notes."""
+    return "; ".join(f"{f['metric']} on slice '{f['slice']}' = {f['value']:.4g} (needs "
+                     f"{f['threshold']})" if f["value"] is not None else
+                     f"slice {f['slice']}: {f['message']}" for f in summary["failures"])
+
+
+def write_summary(summary: dict[str, Any], directory: str) -> None:
+    """Writes evaluation.json and metrics.json (the overall candidate metrics, for dashboards)."""
+    with open(os.path.join(directory, SUMMARY_FILE), "w") as target:
+        json.dump(summary, target, indent=2)
+    overall = next((s for s in summary["slices"] if s["slice"] == OVERALL), None)
+    headline = {name: values["candidate"] for name, values in (overall or {"metrics": {}})["metrics"].items()
+                if "candidate" in values}
+    with open(os.path.join(directory, METRICS_FILE), "w") as target:
+        json.dump(headline, target, indent=2)
+
+
+def read_summary(directory: str) -> dict[str, Any]:
+    """Reads an evaluation.json back."""
+    with open(os.path.join(directory, SUMMARY_FILE)) as source:
+        return json.load(source)

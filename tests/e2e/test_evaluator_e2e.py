@@ -1,0 +1,125 @@
+"""Evaluator with real TFMA: value thresholds, a baseline gate, and a threshold failing on one slice."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from components import Evaluator
+from pipelines import LocalRunner, Output, Parameter, Pipeline, component, latest_blessed_model
+from pipelines.artifacts import Examples, Model
+
+pytestmark = pytest.mark.e2e
+
+EVAL_CONFIG = {
+    "label_key": "label",
+    "slices": [[], ["platform"]],
+    "metrics": {"ExampleCount": {}, "AUC": {"lower_bound": 0.6, "max_decrease": 0.02}},
+    "min_slice_size": 150,
+}
+
+
+@component
+def labelled_examples(examples: Output[Examples], span: Parameter[int] = 1, rows: Parameter[int] = 600):
+    """x drives the label; z is noise; 20% of rows come from the web platform."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(span)
+    directory = Path(examples.split_uri("eval"))
+    directory.mkdir(parents=True)
+    with tf.io.TFRecordWriter(str(directory / "data_tfrecord-00000.gz"), options="GZIP") as writer:
+        for _ in range(rows):
+            x, z = rng.normal(), rng.normal()
+            platform = b"web" if rng.random() < 0.2 else b"ios"
+            label = int(x + rng.normal(0, 0.5) > 0)
+            writer.write(tf.train.Example(features=tf.train.Features(feature={
+                "x": tf.train.Feature(float_list=tf.train.FloatList(value=[x])),
+                "z": tf.train.Feature(float_list=tf.train.FloatList(value=[z])),
+                "platform": tf.train.Feature(bytes_list=tf.train.BytesList(value=[platform])),
+                "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+            })).SerializeToString())
+    examples.span = span
+    examples.split_names = ["eval"]
+
+
+@component
+def fixed_model(model: Output[Model], weight_x: Parameter[float] = 3.0, weight_z: Parameter[float] = 0.0,
+                flip_on_web: Parameter[bool] = False):
+    """A logistic model with fixed weights, exported with a serving signature over tf.Example."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    inputs = keras.Input(shape=(3,), name="features")
+    outputs = keras.layers.Dense(1, activation="sigmoid")(inputs)
+    keras_model = keras.Model(inputs, outputs)
+    keras_model.layers[1].set_weights([np.array([[weight_x], [weight_z], [0.0]], np.float32),
+                                       np.zeros(1, np.float32)])
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve(serialized):
+        parsed = tf.io.parse_example(serialized, {
+            "x": tf.io.FixedLenFeature([1], tf.float32), "z": tf.io.FixedLenFeature([1], tf.float32),
+            "platform": tf.io.FixedLenFeature([1], tf.string)})
+        sign = tf.where(tf.equal(parsed["platform"], "web"), -1.0, 1.0) if flip_on_web else 1.0
+        features = tf.concat([parsed["x"] * sign, parsed["z"], tf.zeros_like(parsed["x"])], axis=1)
+        return {"outputs": keras_model(features)}
+
+    keras_model.save(model.path("Format-Serving"), signatures={"serving_default": serve},
+                     save_format="tf")
+
+
+def _pipeline(root, span, **model_params):
+    examples = labelled_examples(span=span)
+    model = fixed_model(**model_params)
+    baseline = latest_blessed_model(pinned_to=examples.outputs["examples"])
+    evaluate = Evaluator(examples=examples.outputs["examples"], model=model.outputs["model"],
+                         baseline_model=baseline.outputs["model"], eval_config=EVAL_CONFIG)
+    return Pipeline("evaluator_e2e", str(root), [examples, model, baseline, evaluate])
+
+
+def _summary(result):
+    return json.loads(Path(result.output("Evaluator", "evaluation").path("evaluation.json")).read_text())
+
+
+def test_value_thresholds_then_baseline_gate_then_slice_gate(tmp_path):
+    first = LocalRunner().run(_pipeline(tmp_path, span=1))
+    assert first.status == "COMPLETE", first.nodes["Evaluator"].error
+    blessing = first.output("Evaluator", "blessing")
+    summary = _summary(first)
+    assert blessing.blessed == 1 and Path(blessing.path("BLESSED")).exists()
+    assert summary["has_baseline"] is False
+    slices = {s["slice"]: s for s in summary["slices"]}
+    assert set(slices) == {"Overall", "platform=ios", "platform=web"}
+    assert slices["Overall"]["metrics"]["auc"]["candidate"] > 0.9
+    assert slices["platform=web"]["small"] is True and slices["Overall"]["small"] is False
+    headline = json.loads(Path(first.output("Evaluator", "evaluation").path("metrics.json")).read_text())
+    assert headline["example_count"] == 600
+
+    # a model leaning on noise is still above the 0.6 floor but far below the blessed baseline
+    second = LocalRunner().run(_pipeline(tmp_path, span=2, weight_x=1.0, weight_z=1.5))
+    summary = _summary(second)
+    assert second.output("Evaluator", "blessing").blessed == 0
+    assert summary["has_baseline"] is True
+    assert summary["baseline_model_id"] == first.output("fixed_model", "model").id
+    overall = next(s for s in summary["slices"] if s["slice"] == "Overall")
+    assert overall["metrics"]["auc"]["diff"] < -0.02 and overall["metrics"]["auc"]["failed"]
+    assert {(f["slice"], f["metric"]) for f in summary["failures"]} >= {("Overall", "auc_diff")}
+    assert "auc_diff on slice 'Overall'" in second.output("Evaluator", "blessing").properties["failures"]
+
+    # a model that is wrong on web traffic only: overall fine, the web slice fails its floor
+    third = LocalRunner().run(_pipeline(tmp_path, span=3, flip_on_web=True))
+    summary = _summary(third)
+    assert third.output("Evaluator", "blessing").blessed == 0
+    failing_slices = {f["slice"] for f in summary["failures"] if f["metric"] == "auc"}
+    assert failing_slices == {"platform=web"}
+    assert summary["baseline_model_id"] == first.output("fixed_model", "model").id
+
+
+def test_bad_eval_config_names_the_key(tmp_path):
+    examples = labelled_examples()
+    model = fixed_model()
+    evaluate = Evaluator(examples=examples.outputs["examples"], model=model.outputs["model"],
+                         eval_config={"label": "label"})
+    result = LocalRunner().run(Pipeline("bad_config", str(tmp_path), [examples, model, evaluate]))
+    assert "eval_config: unknown key 'label'" in result.nodes["Evaluator"].error
