@@ -1,1 +1,1 @@
-"""Placeholder package; filled by later issues."""
+"""A TF Serving-compatible REST model server for the models Starling pushes."""

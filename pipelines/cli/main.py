@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
 from pipelines.errors import StarlingError
 
-# Commands contributed by other modules: (module, function that registers them).
+# Commands of the framework's own modules: (module, function that registers them).
 _OPTIONAL_COMMANDS = (
     ("pipelines.cli.show", "add_show_command"),
     ("pipelines.cli.compile_command", "add_compile_commands"),
-    ("pipelines.cli.serve_command", "add_serve_command"),
     ("pipelines.cli.new_command", "add_new_command"),
 )
+# Packages outside the framework (e.g. serving/) add commands through this entry-point group, so
+# `pipelines` never imports them.
+COMMAND_ENTRY_POINTS = "starling.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         getattr(module, function_name)(subparsers)
+    for entry_point in importlib.metadata.entry_points(group=COMMAND_ENTRY_POINTS):
+        entry_point.load()(subparsers)
     return parser
 
 
