@@ -1,3 +1,3 @@
 """The standard components (TFX's, on TFDV, TFT, TFMA and Beam); each lives in its own module."""
-from components.pusher import Pusher
 from components.evaluator import Evaluator, eval_config_from_dict
+from components.pusher import Pusher

@@ -112,7 +112,8 @@ class ServingApp:
         if columnar:
             return JSONResponse({"outputs": {name: array.tolist() for name, array in outputs.items()},
                                  "model_version": str(model.version)})
-        return JSONResponse({"predictions": rows(outputs, len(examples)), "model_version": str(model.version)})
+        return JSONResponse({"predictions": rows(outputs, len(examples)),
+                             "model_version": str(model.version)})
 
     async def _json_body(self, request: Request) -> Any:
         length = request.headers.get("content-length")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from serving.errors import Overloaded

@@ -68,7 +68,7 @@ class FeatureSpec:
 
 
 def _infer_kind(values: list[Any]) -> str:
-    if all(isinstance(v, bool) or isinstance(v, int) for v in values):
+    if all(isinstance(v, bool | int) for v in values):
         return "int"
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return "float"
