@@ -84,7 +84,10 @@ class BackgroundServer:
         import uvicorn
 
         self.app, self.repository = build_app(self.options)
-        sock = socket.socket()
+        # proto IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on such sockets, and without it
+        # Nagle's algorithm and delayed ACKs add ~40 ms to every keep-alive response.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.options.host, self.options.port))
         port = sock.getsockname()[1]
         config = uvicorn.Config(self.app.build(), log_level="warning", access_log=False)
