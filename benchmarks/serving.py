@@ -22,7 +22,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.readme_tables import update_readme  # noqa: E402
+from benchmarks.readme_tables import update_readme
 
 INSTANCE = {"country": "US", "platform": "ios", "hour": 14, "ad_category": "gaming",
             "user_ctr_30d": 0.031, "user_past_impressions_7d": 40}
@@ -83,7 +83,8 @@ def export_benchmark_model(directory: str) -> None:
     hidden = keras.layers.Dense(32, activation="relu")(keras.layers.Concatenate()([*embedded, numeric]))
     model = keras.Model([*inputs.values(), numeric], keras.layers.Dense(1, activation="sigmoid")(hidden))
     spec = {name: tf.io.FixedLenFeature([1], tf.string) for name in vocabularies}
-    spec.update(hour=tf.io.FixedLenFeature([1], tf.int64), user_ctr_30d=tf.io.FixedLenFeature([1], tf.float32),
+    spec.update(hour=tf.io.FixedLenFeature([1], tf.int64),
+                user_ctr_30d=tf.io.FixedLenFeature([1], tf.float32),
                 user_past_impressions_7d=tf.io.FixedLenFeature([1], tf.int64))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
