@@ -1,0 +1,105 @@
+"""Parquet files to tf.Examples, streamed a record batch at a time; nulls become missing features."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+BATCH_ROWS = 4096
+
+
+class BadParquetFile(ValueError):
+    """A Parquet file that cannot be read or whose columns cannot become tf.Example features."""
+
+
+def _feature_type(field: Any) -> Any:
+    import pyarrow as pa
+
+    kind = field.type
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        return pa.large_list(pa.int64())
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return pa.large_list(pa.float32())
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind):
+        return pa.large_list(pa.large_binary())
+    if pa.types.is_temporal(kind):
+        return pa.large_list(pa.large_binary())
+    raise BadParquetFile(f"column '{field.name}' has type {kind}, which a tf.Example cannot hold")
+
+
+def check_files(files: list[str]) -> list[str]:
+    """The column names, after checking every file opens and has the first file's columns.
+
+    Raises:
+        BadParquetFile: naming the file (and the column, for an unsupported type).
+    """
+    import pyarrow.parquet as pq
+
+    columns = None
+    for path in files:
+        try:
+            schema = pq.read_schema(path)
+        except Exception as error:  # pyarrow raises several error types for damaged files
+            raise BadParquetFile(f"{path}: cannot read Parquet file: {error}") from None
+        for field in schema:
+            try:
+                _feature_type(field)
+            except BadParquetFile as error:
+                raise BadParquetFile(f"{path}: {error}") from None
+        if columns is None:
+            columns = schema.names
+        elif schema.names != columns:
+            raise BadParquetFile(f"{path}: columns {schema.names} differ from {files[0]}'s {columns}")
+    return columns or []
+
+
+def _as_lists(column: Any, list_type: Any) -> Any:
+    import pyarrow as pa
+
+    values = column.to_pylist()
+    converted = []
+    for value in values:
+        if value is None:
+            converted.append(None)
+        elif isinstance(value, str):
+            converted.append([value.encode()])
+        elif isinstance(value, bool):
+            converted.append([int(value)])
+        elif pa.types.is_large_binary(list_type.value_type) and not isinstance(value, bytes):
+            converted.append([str(value).encode()])
+        else:
+            converted.append([value])
+    return pa.array(converted, type=list_type)
+
+
+def rows_of_file(path: str, partition_feature: str | None) -> Iterator[tuple[bytes, bytes]]:
+    """Yields (hash key, serialized tf.Example) for each row, BATCH_ROWS at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from apache_beam.metrics import Metrics
+    from tfx_bsl.coders import example_coder
+
+    read = Metrics.counter("example_gen", "rows_read")
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        arrays = [_as_lists(batch.column(i), _feature_type(field))
+                  for i, field in enumerate(batch.schema)]
+        record_batch = pa.RecordBatch.from_arrays(arrays, batch.schema.names)
+        keys = (batch.column(batch.schema.get_field_index(partition_feature)).to_pylist()
+                if partition_feature else None)
+        for index, serialized in enumerate(example_coder.RecordBatchToExamples(record_batch)):
+            read.inc()
+            yield (repr(keys[index]).encode() if keys is not None else serialized), serialized
+
+
+def reader(files: list[str], partition_feature: str | None) -> Any:
+    """The Beam reading step for ingest()."""
+    def read(pipeline: Any) -> tuple[Any, Any]:
+        import apache_beam as beam
+
+        good = (pipeline
+                | "Files" >> beam.Create(files)
+                | "Reshuffle" >> beam.Reshuffle()
+                | "ReadParquet" >> beam.FlatMap(rows_of_file, partition_feature))
+        return good, pipeline | "NoRejections" >> beam.Create([])
+    return read
