@@ -74,7 +74,7 @@ def test_csv_spans_splits_counts_and_missing_values(tmp_path, write_csv):
 def test_custom_split_names_and_a_span_range(tmp_path, write_csv):
     write_csv("day-1/a.csv", _users_csv(300))
     write_csv("day-2/a.csv", _users_csv(300))
-    result, node = _run(tmp_path, CsvExampleGen(
+    result, _node = _run(tmp_path, CsvExampleGen(
         input_base=str(tmp_path / "data"), pattern="day-{SPAN}/*.csv", span_range=[1, 2],
         splits={"train": 8, "test": 1, "holdout": 1}))
     examples = result.output("CsvExampleGen", "examples")
@@ -90,7 +90,7 @@ def test_custom_split_names_and_a_span_range(tmp_path, write_csv):
 ])
 def test_bad_csv_rows_fail_naming_file_and_line(tmp_path, write_csv, text, message):
     write_csv("bad.csv", text)
-    result, node = _run(tmp_path, CsvExampleGen(input_base=str(tmp_path / "data")))
+    _result, node = _run(tmp_path, CsvExampleGen(input_base=str(tmp_path / "data")))
     assert node.status == "FAILED" and message in node.error
     assert not list((tmp_path / "root" / "CsvExampleGen").glob("examples/*"))
 
@@ -98,7 +98,7 @@ def test_bad_csv_rows_fail_naming_file_and_line(tmp_path, write_csv, text, messa
 def test_unreadable_file_is_named(tmp_path, write_csv):
     path = write_csv("locked.csv", "a\n1\n")
     path.write_bytes(b"\xff\xfe\x00bad")
-    result, node = _run(tmp_path, CsvExampleGen(input_base=str(tmp_path / "data")))
+    _result, node = _run(tmp_path, CsvExampleGen(input_base=str(tmp_path / "data")))
     assert node.status == "FAILED" and "locked.csv: cannot read file" in node.error
 
 
