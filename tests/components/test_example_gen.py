@@ -21,9 +21,9 @@ def test_latest_span_exact_span_and_range(tmp_path, write_csv):
     assert select_files(base, pattern).spans == [3]
     assert select_files(base, pattern, span=2).files == [str(tmp_path / "data/day-2/part.csv")]
     assert select_files(base, pattern, span_range=[1, 2]).spans == [1, 2]
-    with pytest.raises(FileNotFoundError, match="no input files for span 7 .* spans found: 1, 2, 3"):
+    with pytest.raises(FileNotFoundError, match=r"no input files for span 7 .* spans found: 1, 2, 3"):
         select_files(base, pattern, span=7)
-    with pytest.raises(FileNotFoundError, match="no input files match pattern 'x-{SPAN}/\\*.csv'"):
+    with pytest.raises(FileNotFoundError, match=r"no input files match pattern 'x-{SPAN}/\*.csv'"):
         select_files(base, "x-{SPAN}/*.csv")
 
 
