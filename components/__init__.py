@@ -1,4 +1,7 @@
 """The standard components (TFX's, on TFDV, TFT, TFMA and Beam); each lives in its own module."""
 from components.evaluator import Evaluator, eval_config_from_dict
 from components.example_gen import CsvExampleGen, ImportExampleGen, ParquetExampleGen
+from components.example_validator import ExampleValidator
 from components.pusher import Pusher
+from components.schema_gen import ImportSchemaGen, SchemaGen
+from components.statistics_gen import StatisticsGen

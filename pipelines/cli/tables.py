@@ -1,32 +1,12 @@
-"""Plain-text tables and time formats for terminal output."""
+"""Time formats for terminal output (and the plain-text table renderer, re-exported)."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from typing import Any
 
+from pipelines.reports.text_table import render_table
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
-    """Left-aligned columns separated by two spaces; long cells are cut with '…'.
-
-    Example:
-        >>> print(render_table(["id", "name"], [[1, "a"]]))
-        id  name
-        --  ----
-        1   a
-    """
-    cells = [[_cut(str(value), max_width) for value in row] for row in rows]
-    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-              for row in cells]
-    return "\n".join(lines)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+__all__ = ["format_ms", "format_seconds", "render_table"]
 
 
 def format_ms(epoch_ms: int | None) -> str:

@@ -19,6 +19,7 @@ from pipelines.runner.context import ExecutionContext, executing
 from pipelines.runner.results import CACHED, COMPLETE, FAILED, SKIPPED, NodeResult
 
 _INHERITED_PROPERTIES = ("span", "version")
+HALTED = "halted"  # execution property: the component stopped the run on purpose, and why
 
 
 @dataclasses.dataclass
@@ -110,7 +111,7 @@ def _cached(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None],
     hit = env.store.find_cached_outputs(key)
     if hit is None:
         return None
-    _, outputs = hit
+    cached_execution_id, outputs = hit
     expected = node.component.signature.outputs
     usable = set(outputs) == set(expected) and all(
         artifact.state == "LIVE" and os.path.isdir(artifact.uri) for artifact in outputs.values())
@@ -119,6 +120,10 @@ def _cached(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None],
     execution_id = env.store.record_cached_execution(
         node.component.name, _execution_properties(node, env, key), _present(inputs), outputs,
         env.contexts)
+    [original] = env.store.executions_by_id([cached_execution_id])
+    if original.properties.get(HALTED):  # the same data gets the same verdict
+        return NodeResult(node.id, node.component.name, FAILED, dict(outputs), execution_id,
+                          error=f"halted: {original.properties[HALTED]}")
     return NodeResult(node.id, node.component.name, CACHED, dict(outputs), execution_id)
 
 
@@ -134,9 +139,13 @@ def _execute(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
          for name in component.signature.outputs})
     context = ExecutionContext(env.pipeline_name, env.root, env.run_id, node.id, execution_id,
                                env.beam_args, os.path.join(env.root, ".tmp", str(execution_id)))
+    halted: HaltPipeline | None = None
     try:
         publish.prepare_staging(outputs)
-        invoke_component(node, inputs, outputs, context)
+        try:
+            invoke_component(node, inputs, outputs, context)
+        except HaltPipeline as halt:  # a verdict on the data: keep the outputs, stop what follows
+            halted = halt
         publish.publish(outputs, {name: publish.final_uri(env.root, node.id, name, execution_id)
                                   for name in outputs})
     except BaseException as error:  # the node fails; the run goes on with independent nodes
@@ -151,8 +160,13 @@ def _execute(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
                           traceback=traceback.format_exc())
     for artifact in outputs.values():
         artifact.state = "LIVE"
+    if halted is not None:
+        properties = {**properties, HALTED: str(halted)[:4000]}
     env.store.finish_execution(execution_id, component.name, "COMPLETE", properties, outputs,
                                env.contexts)
+    if halted is not None:
+        return NodeResult(node.id, component.name, FAILED, dict(outputs), execution_id,
+                          error=f"halted: {halted}")
     return NodeResult(node.id, component.name, COMPLETE, dict(outputs), execution_id)
 
 

@@ -1,0 +1,45 @@
+"""SchemaGen (infer a schema from training statistics) and ImportSchemaGen (a curated one)."""
+
+from __future__ import annotations
+
+import os
+
+from components.artifact_io import read_schema, write_schema
+from pipelines import Input, Output, Parameter, UserModule, component
+from pipelines.artifacts import ExampleStatistics, Schema
+from pipelines.reports.statistics import load_statistics
+
+
+@component(name="SchemaGen")
+def schema_gen(statistics: Input[ExampleStatistics], schema: Output[Schema],
+               infer_feature_shape: Parameter[bool] = True, split: Parameter[str] = "train"):
+    """Infers a schema (types, presence, domains) from one split's statistics with TFDV."""
+    import tensorflow_data_validation as tfdv
+
+    by_split = load_statistics(statistics.uri)
+    if split not in by_split:
+        raise ValueError(f"ExampleStatistics {statistics.id} has no split '{split}' "
+                         f"(splits: {', '.join(by_split)})")
+    write_schema(tfdv.infer_schema(by_split[split], infer_feature_shape=infer_feature_shape), schema)
+
+
+@component(name="ImportSchemaGen")
+def import_schema_gen(schema: Output[Schema], schema_file: Parameter[UserModule]):
+    """Imports a curated schema.pbtxt (the reviewed data contract); its contents are in the cache key.
+
+    Raises:
+        ValueError: the file does not parse as a Schema (the message names the file).
+    """
+    from google.protobuf import text_format
+
+    if not os.path.isfile(schema_file):
+        raise FileNotFoundError(f"schema file not found: {schema_file}")
+    try:
+        parsed = read_schema(str(schema_file))
+    except text_format.ParseError as error:
+        raise ValueError(f"{schema_file}: not a valid Schema: {error}") from None
+    write_schema(parsed, schema)
+
+
+SchemaGen = schema_gen
+ImportSchemaGen = import_schema_gen

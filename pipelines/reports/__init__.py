@@ -1,0 +1,1 @@
+"""Reports: self-contained HTML pages, notebook views and terminal tables of artifacts."""
