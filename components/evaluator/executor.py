@@ -12,6 +12,7 @@ from components.evaluator import config as eval_configs
 from components.evaluator import results
 from pipelines import Input, Output, Parameter, component
 from pipelines.artifacts import Examples, Model, ModelBlessing, ModelEvaluation
+from pipelines.reports.evaluation import EvaluationReport
 
 SERVING_MODEL_DIR = "Format-Serving"
 
@@ -74,7 +75,7 @@ def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output
     summary["candidate_model_id"] = model.id
     summary["baseline_model_id"] = baseline_model.id if has_baseline else None
     results.write_summary(summary, evaluation.uri)
-    _write_report(summary, evaluation.uri)
+    EvaluationReport(summary).save(evaluation.path("report.html"))
     blessed = bool(summary["blessed"])
     blessing.blessed = int(blessed)
     blessing.properties["current_model_id"] = model.id
@@ -84,14 +85,6 @@ def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output
         blessing.properties["failures"] = results.describe_failures(summary)[:2000]
     evaluation.properties["blessed"] = int(blessed)
     Path(blessing.path("BLESSED" if blessed else "NOT_BLESSED")).touch()
-
-
-def _write_report(summary: dict[str, Any], directory: str) -> None:
-    try:
-        from pipelines.reports.evaluation import EvaluationReport
-    except ImportError:  # the report module arrives with the reports package
-        return
-    EvaluationReport(summary).save(os.path.join(directory, "report.html"))
 
 
 Evaluator = evaluator

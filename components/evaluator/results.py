@@ -7,8 +7,8 @@ import os
 from typing import Any
 
 from components.evaluator.config import BASELINE, CANDIDATE
+from pipelines.reports.evaluation import SUMMARY_FILE
 
-SUMMARY_FILE = "evaluation.json"
 METRICS_FILE = "metrics.json"
 OVERALL = "Overall"
 
@@ -113,8 +113,3 @@ def write_summary(summary: dict[str, Any], directory: str) -> None:
     with open(os.path.join(directory, METRICS_FILE), "w") as target:
         json.dump(headline, target, indent=2)
 
-
-def read_summary(directory: str) -> dict[str, Any]:
-    """Reads an evaluation.json back."""
-    with open(os.path.join(directory, SUMMARY_FILE)) as source:
-        return json.load(source)

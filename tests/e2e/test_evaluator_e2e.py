@@ -115,6 +115,21 @@ def test_value_thresholds_then_baseline_gate_then_slice_gate(tmp_path):
     assert failing_slices == {"platform=web"}
     assert summary["baseline_model_id"] == first.output("fixed_model", "model").id
 
+    # the report names the failing slice, flags the small one, and loads nothing from the network
+    report = Path(third.output("Evaluator", "evaluation").path("report.html")).read_text()
+    assert "NOT BLESSED" in report and "platform=web" in report and "(few examples)" in report
+    assert "<svg" in report and "http://" not in report and "https://" not in report
+
+
+def test_show_eval_prints_the_sliced_table(tmp_path, capsys):
+    from pipelines.cli.main import main
+
+    LocalRunner().run(_pipeline(tmp_path, span=1))
+    capsys.readouterr()
+    assert main(["show", "eval", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "BLESSED: candidate model" in out and "platform=ios" in out and "AUC" in out
+
 
 def test_bad_eval_config_names_the_key(tmp_path):
     examples = labelled_examples()

@@ -1,0 +1,110 @@
+"""The sliced evaluation report: metrics per slice, candidate vs baseline, failing thresholds."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from pipelines.reports import html
+from pipelines.reports.text_table import render_table
+
+SUMMARY_FILE = "evaluation.json"
+_HIDDEN = {"example_count", "example_count_diff"}
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+class EvaluationReport:
+    """An Evaluator's summary (evaluation.json) as a page, a notebook view and a terminal table.
+
+    Args:
+        summary: The Evaluator's evaluation.json contents.
+        chart_metric: The metric charted per slice (default: auc when present).
+    """
+
+    def __init__(self, summary: dict[str, Any], chart_metric: str | None = None,
+                 title: str = "Sliced evaluation"):
+        self.summary = summary
+        self.title = title
+        names = sorted({m for s in summary["slices"] for m in s["metrics"]} - _HIDDEN)
+        self.metrics = names
+        self.chart_metric = chart_metric or ("auc" if "auc" in names else (names[0] if names else None))
+
+    @classmethod
+    def from_uri(cls, uri: str, chart_metric: str | None = None) -> EvaluationReport:
+        """The report of a ModelEvaluation directory."""
+        with open(os.path.join(uri, SUMMARY_FILE)) as source:
+            return cls(json.load(source), chart_metric)
+
+    def _verdict(self) -> str:
+        blessed = self.summary["blessed"]
+        baseline = (f"against baseline model {self.summary.get('baseline_model_id')}"
+                    if self.summary.get("has_baseline") else "no baseline: value thresholds only")
+        return (f"<p>{html.tag('BLESSED' if blessed else 'NOT BLESSED', 'ok' if blessed else 'bad')} "
+                f"candidate model {html.escape(self.summary.get('candidate_model_id'))}, "
+                f"{html.escape(baseline)}</p>")
+
+    def _cell(self, values: dict[str, Any]) -> str:
+        text = _fmt(values.get("candidate"))
+        if "baseline" in values:
+            text += f" (baseline {_fmt(values['baseline'])}, Δ {values.get('diff', 0):+.4f})"
+        return text + (" ✗" if values.get("failed") else "")
+
+    def _rows(self) -> tuple[list[list[Any]], list[str]]:
+        rows, classes = [], []
+        for item in self.summary["slices"]:
+            count = item.get("example_count")
+            slice_label = item["slice"] + ("  (few examples)" if item.get("small") else "")
+            rows.append([slice_label, "-" if count is None else f"{count:,.0f}",
+                         *[self._cell(item["metrics"].get(m, {})) for m in self.metrics]])
+            failed = any(v.get("failed") for v in item["metrics"].values())
+            classes.append("bad" if failed else "warn" if item.get("small") else "")
+        return rows, classes
+
+    def _sections(self) -> list[str]:
+        rows, classes = self._rows()
+        sections = [self._verdict(), html.section("Metrics by slice", html.table(
+            ["slice", "examples", *self.metrics], rows, row_classes=classes, numeric=(1,)))]
+        failures = self.summary.get("failures", [])
+        if failures:
+            sections.append(html.section("Failing thresholds", html.table(
+                ["slice", "metric", "value", "threshold"],
+                [[f["slice"], f["metric"], _fmt(f["value"]), f["threshold"]] for f in failures],
+                row_classes=["bad"] * len(failures))))
+        if self.chart_metric:
+            slices = [s for s in self.summary["slices"] if self.chart_metric in s["metrics"]]
+            values = [s["metrics"][self.chart_metric].get("candidate") or 0.0 for s in slices]
+            sections.append(html.section(f"{self.chart_metric} by slice", html.labelled_bars_svg(
+                [s["slice"] for s in slices], values,
+                [bool(s["metrics"][self.chart_metric].get("failed")) for s in slices])))
+        return sections
+
+    def html(self) -> str:
+        """The full self-contained HTML page."""
+        return html.page(self.title, *self._sections())
+
+    def _repr_html_(self) -> str:
+        return html.fragment(*self._sections())
+
+    def save(self, path: str) -> str:
+        """Writes the page; returns the path."""
+        with open(path, "w") as target:
+            target.write(self.html())
+        return path
+
+    def text(self) -> str:
+        """A terminal rendering: verdict, metrics by slice, failing thresholds."""
+        verdict = "BLESSED" if self.summary["blessed"] else "NOT BLESSED"
+        rows, _ = self._rows()
+        parts = [f"{verdict}: candidate model {self.summary.get('candidate_model_id')}"
+                 + (f" vs baseline {self.summary.get('baseline_model_id')}"
+                    if self.summary.get("has_baseline") else " (no baseline)"),
+                 render_table(["SLICE", "EXAMPLES", *[m.upper() for m in self.metrics]], rows,
+                              max_width=70)]
+        for failure in self.summary.get("failures", []):
+            parts.append(f"✗ {failure['metric']} on slice '{failure['slice']}' = {_fmt(failure['value'])} "
+                         f"(needs {failure['threshold']})")
+        return "\n\n".join(parts)
