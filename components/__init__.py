@@ -5,3 +5,5 @@ from components.example_validator import ExampleValidator
 from components.pusher import Pusher
 from components.schema_gen import ImportSchemaGen, SchemaGen
 from components.statistics_gen import StatisticsGen
+from components.trainer import Trainer, export_serving_model, load_base_weights
+from components.transform import Transform

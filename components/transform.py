@@ -1,0 +1,114 @@
+"""Transform: a user's preprocessing_fn analyzed over the training data with TFT on Beam.
+
+The output TransformGraph is the TFTransformOutput directory (transform_fn/ and
+transformed_metadata/) that the trained model embeds, so serving featurizes exactly as training did.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from components.artifact_io import EXAMPLES_FILE_PREFIX, examples_file_pattern, read_schema, split_names
+from components.beam import new_pipeline
+from components.user_code import load_function
+from pipelines import Input, Output, Parameter, UserModule, component, current_execution
+from pipelines.artifacts import Examples, Schema, TransformGraph
+
+
+class FeatureInputs(dict):
+    """The dict handed to preprocessing_fn; a missing feature's KeyError names it and the schema's."""
+
+    def __missing__(self, name: str) -> Any:
+        known = ", ".join(sorted(self))
+        raise KeyError(f"feature '{name}' is not in the schema (features: {known})")
+
+
+def _guarded(preprocessing_fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
+    def preprocessing_with_named_features(inputs: dict) -> dict:
+        return preprocessing_fn(FeatureInputs(inputs))
+    return preprocessing_with_named_features
+
+
+def _run_tft(preprocessing_fn: Callable, schema: Any, examples: Examples, analyze: list[str],
+             transform: list[str], graph_dir: str, output: Examples) -> None:
+    import apache_beam as beam
+    import tensorflow_transform.beam as tft_beam
+    from tfx_bsl.coders import example_coder
+    from tfx_bsl.public import tfxio
+
+    sources = {split: tfxio.TFExampleRecord(file_pattern=examples_file_pattern(examples, split),
+                                            schema=schema) for split in set(analyze) | set(transform)}
+    any_source = next(iter(sources.values()))
+    adapter = tfxio.TensorAdapterConfig(any_source.ArrowSchema(), any_source.TensorRepresentations())
+    with new_pipeline() as pipeline, tft_beam.Context(temp_dir=current_execution().temp_dir):
+        raw = {split: pipeline | f"Read[{split}]" >> source.BeamSource() for split, source in sources.items()}
+        analyze_data = [raw[split] for split in analyze] | "AnalyzeData" >> beam.Flatten()
+        transform_fn = (analyze_data, adapter) | "Analyze" >> tft_beam.AnalyzeDataset(preprocessing_fn)
+        _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(graph_dir)
+        for split in transform:
+            transformed, _ = ((raw[split], adapter), transform_fn) | f"Transform[{split}]" >> \
+                tft_beam.TransformDataset(output_record_batches=True)
+            _ = (transformed
+                 | f"Encode[{split}]" >> beam.FlatMap(
+                     lambda batch_and_extras: example_coder.RecordBatchToExamples(batch_and_extras[0]))
+                 | f"Write[{split}]" >> beam.io.WriteToTFRecord(
+                     os.path.join(output.split_uri(split), EXAMPLES_FILE_PREFIX), file_name_suffix=".gz"))
+    _write_raw_metadata(schema, graph_dir)
+
+
+def _write_raw_metadata(schema: Any, graph_dir: str) -> None:
+    """Stores the raw schema beside the graph, as TFX does, for TFTransformOutput.raw_feature_spec()."""
+    import tensorflow_transform as tft
+    from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io
+
+    metadata_io.write_metadata(dataset_metadata.DatasetMetadata(schema),
+                               os.path.join(graph_dir, tft.TFTransformOutput.RAW_METADATA_DIR))
+
+
+@component(name="Transform")
+def transform(examples: Input[Examples], schema: Input[Schema], transform_graph: Output[TransformGraph],
+              transformed_examples: Output[Examples], module_file: Parameter[UserModule | None] = None,
+              preprocessing_fn: Parameter[UserModule | None] = None,
+              splits_to_analyze: Parameter[list] = ["train"],  # noqa: B006 - never mutated
+              splits_to_transform: Parameter[list | None] = None):
+    """Analyzes the training split with the user's preprocessing_fn and transforms every split.
+
+    Args:
+        examples: Raw examples.
+        schema: Their schema (the raw feature spec comes from it).
+        transform_graph: The TFTransformOutput directory.
+        transformed_examples: Transformed tf.Examples per split (TFX layout).
+        module_file: A .py file defining `preprocessing_fn(inputs)`.
+        preprocessing_fn: Or an importable `package.module:function`.
+        splits_to_analyze: Splits the analyzers (vocabularies, means...) see.
+        splits_to_transform: Splits to transform (default: all).
+
+    Raises:
+        ValueError: the function is missing, or it fails; the message names the feature when a
+            feature is missing from the schema.
+    """
+    user_fn = load_function(module_file, preprocessing_fn, "preprocessing_fn", "Transform")
+    splits = split_names(examples)
+    transform_splits = list(splits_to_transform or splits)
+    unknown = sorted((set(splits_to_analyze) | set(transform_splits)) - set(splits))
+    if unknown:
+        raise ValueError(f"Transform: split '{unknown[0]}' is not in the examples "
+                         f"(splits: {', '.join(splits)})")
+    try:
+        _run_tft(_guarded(user_fn), read_schema(schema), examples, list(splits_to_analyze),
+                 transform_splits, transform_graph.uri, transformed_examples)
+    except KeyError as error:
+        raise ValueError(f"preprocessing_fn failed: {error.args[0] if error.args else error}") from None
+    except Exception as error:
+        message = str(error)
+        if "is not in the schema" in message:
+            raise ValueError(f"preprocessing_fn failed: {message[message.find('feature'):].splitlines()[0]}"
+                             ) from None
+        raise ValueError(f"preprocessing_fn failed: {type(error).__name__}: "
+                         f"{message.splitlines()[0] if message else ''}") from error
+    transformed_examples.split_names = transform_splits
+
+
+Transform = transform
