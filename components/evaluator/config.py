@@ -22,14 +22,16 @@ def eval_config_from_dict(short: dict[str, Any]) -> Any:
     Keys: `label_key` (required), `prediction_key`, `signature_name` (default serving_default),
     `slices` (lists of feature names; default: overall only), `metrics` (a dict of TFMA metric
     class name to threshold options: `lower_bound`, `upper_bound`, `max_decrease`,
-    `max_increase`, `higher_is_better`), `min_slice_size` (for the report).
+    `max_increase`), `gated_slices` (the slicings whose slices the thresholds apply to, e.g.
+    `[[], ["platform"]]`; default: every slice), `min_slice_size` (for the report).
 
     Raises:
         ValueError: a key is unknown or `label_key` is missing (the message names it).
     """
     import tensorflow_model_analysis as tfma
 
-    known = {"label_key", "prediction_key", "signature_name", "slices", "metrics", "min_slice_size"}
+    known = {"label_key", "prediction_key", "signature_name", "slices", "metrics", "min_slice_size",
+             "gated_slices"}
     unknown = sorted(set(short) - known)
     if unknown:
         raise ValueError(f"eval_config: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
@@ -43,17 +45,18 @@ def eval_config_from_dict(short: dict[str, Any]) -> Any:
     metrics = short.get("metrics") or {"ExampleCount": {}, "AUC": {}}
     if isinstance(metrics, list):
         metrics = {name: {} for name in metrics}
+    gated = short.get("gated_slices")
     return tfma.EvalConfig(
         model_specs=[spec],
         slicing_specs=[tfma.SlicingSpec(feature_keys=list(keys)) for keys in slices],
         metrics_specs=[tfma.MetricsSpec(metrics=[
-            _metric_config(name, options or {}) for name, options in metrics.items()])])
+            _metric_config(name, options or {}, gated) for name, options in metrics.items()])])
 
 
-def _metric_config(name: str, options: dict[str, Any]) -> Any:
+def _metric_config(name: str, options: dict[str, Any], gated_slices: list | None = None) -> Any:
     import tensorflow_model_analysis as tfma
 
-    known = {"lower_bound", "upper_bound", "max_decrease", "max_increase", "higher_is_better"}
+    known = {"lower_bound", "upper_bound", "max_decrease", "max_increase"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValueError(f"eval_config metric '{name}': unknown option '{unknown[0]}' "
@@ -72,8 +75,12 @@ def _metric_config(name: str, options: dict[str, Any]) -> Any:
     elif "max_increase" in options:
         threshold.change_threshold.direction = tfma.MetricDirection.LOWER_IS_BETTER
         threshold.change_threshold.absolute.value = abs(float(options["max_increase"]))
-    if threshold.ByteSize():
+    if threshold.ByteSize() and gated_slices is None:
         config.threshold.CopyFrom(threshold)
+    elif threshold.ByteSize():
+        per_slice = config.per_slice_thresholds.add()
+        per_slice.slicing_specs.extend(tfma.SlicingSpec(feature_keys=list(keys)) for keys in gated_slices)
+        per_slice.threshold.CopyFrom(threshold)
     return config
 
 

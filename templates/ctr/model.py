@@ -25,11 +25,11 @@ def build_model(tf_transform_output, hidden_units=32, embedding_dim=8):
     return keras.Model(inputs, output)
 
 
-def _dataset(fn_args, files, schema, batch_size, shuffle_labels=False):
+def _dataset(fn_args, files, schema, batch_size, invert_labels=False):
     dataset = fn_args.data_accessor.tf_dataset_factory(
         files, tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=LABEL), schema)
-    if shuffle_labels:  # a deliberately broken model, for testing the blessing gate
-        dataset = dataset.map(lambda features, label: (features, tf.random.shuffle(label)))
+    if invert_labels:  # a deliberately broken model, for seeing the blessing gate work
+        dataset = dataset.map(lambda features, label: (features, 1 - label))
     return dataset
 
 
@@ -39,7 +39,7 @@ def run_fn(fn_args):
     hp = fn_args.hyperparameters
     schema = tf_transform_output.transformed_metadata.schema
     batch_size = hp.get("batch_size", 256)
-    train = _dataset(fn_args, fn_args.train_files, schema, batch_size, hp.get("shuffle_labels", False))
+    train = _dataset(fn_args, fn_args.train_files, schema, batch_size, hp.get("invert_labels", False))
     evaluation = _dataset(fn_args, fn_args.eval_files, schema, batch_size)
     model = build_model(tf_transform_output, hp.get("hidden_units", 32))
     warm_started = load_base_weights(model, fn_args.base_model)

@@ -1,0 +1,94 @@
+"""The ctr pipeline: continuous training of an ad click-through model, one span (day) per run.
+
+Each run ingests the day's data, checks it against the curated schema and the previous day
+(drift) and, when serving logs are given, against what the model saw in serving (skew);
+featurizes with TFT, trains warm-started from the latest model, evaluates on slices against the
+model now serving, and pushes the candidate only if it is blessed.
+
+    starling run templates/ctr/pipeline.py --param span=1
+    starling run templates/ctr/pipeline.py --param span=2
+"""
+
+from __future__ import annotations
+
+import os
+
+from components import (
+    CsvExampleGen,
+    Evaluator,
+    ExampleValidator,
+    ImportExampleGen,
+    ImportSchemaGen,
+    Pusher,
+    StatisticsGen,
+    Trainer,
+    Transform,
+)
+from pipelines import Pipeline, latest_blessed_model, latest_model
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _schema_file() -> str:
+    local = os.path.join(HERE, "schema.pbtxt")  # a project made by `starling new` carries its own
+    return local if os.path.isfile(local) else os.path.join(HERE, "..", "..", "schemas", "ctr.pbtxt")
+
+
+EVAL_CONFIG = {
+    "label_key": "clicked",
+    "slices": [[], ["platform"], ["country"]],
+    "metrics": {"ExampleCount": {}, "AUC": {"lower_bound": 0.6, "max_decrease": 0.05},
+                "BinaryAccuracy": {}},
+    "gated_slices": [[], ["platform"]],  # country slices are reported, not gated: many are small
+    "min_slice_size": 200,
+}
+
+
+def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: int = 1,
+                    serving_logs: str = "", serving_base: str = "serving", model_name: str = "ctr",
+                    train_steps: int = 200, eval_steps: int = 20, learning_rate: float = 0.005,
+                    break_model: bool = False, halt_on_anomalies: bool = False) -> Pipeline:
+    """The ctr pipeline for one span; every argument can be set with `--param name=value`.
+
+    Args:
+        root: Pipeline root (artifacts and metadata.sqlite).
+        data_root: Where the daily CSVs are (`day-<span>/*.csv`).
+        span: The day to train on.
+        serving_logs: The model server's request log for this model (`<dir>/<YYYY>-<MM>-<DD>/*.gz`);
+            when given, training/serving skew is checked.
+        serving_base: Where blessed models are pushed (`<serving_base>/<model_name>/<version>`).
+        model_name: The served model's name.
+        train_steps: Training steps.
+        eval_steps: Validation steps during training.
+        learning_rate: Adam's learning rate.
+        break_model: Train on inverted labels: a deliberately broken model the gate must stop.
+        halt_on_anomalies: Stop before Transform when the data has anomalies.
+    """
+    examples = CsvExampleGen(input_base=data_root, pattern="day-{SPAN}/*.csv", span=span)
+    schema = ImportSchemaGen(schema_file=_schema_file())
+    statistics = StatisticsGen(examples=examples.outputs["examples"], schema=schema.outputs["schema"])
+    nodes = [examples, schema, statistics]
+    serving_statistics = None
+    if serving_logs:
+        served = ImportExampleGen(input_base=serving_logs, pattern="{YYYY}-{MM}-{DD}/*.gz",
+                                  splits={"serving": 1}).with_id("ServingLogGen")
+        served_stats = StatisticsGen(examples=served.outputs["examples"]).with_id("ServingStatisticsGen")
+        serving_statistics = served_stats.outputs["statistics"]
+        nodes += [served, served_stats]
+    validator = ExampleValidator(statistics=statistics.outputs["statistics"], schema=schema.outputs["schema"],
+                                 serving_statistics=serving_statistics, halt_on_anomalies=halt_on_anomalies)
+    transform = Transform(examples=examples.outputs["examples"], schema=schema.outputs["schema"],
+                          module_file=os.path.join(HERE, "preprocessing.py")).after(validator)
+    base_model = latest_model(pinned_to=examples.outputs["examples"])
+    trainer = Trainer(
+        examples=transform.outputs["transformed_examples"], transform_graph=transform.outputs["transform_graph"],
+        schema=schema.outputs["schema"], module_file=os.path.join(HERE, "model.py"),
+        base_model=base_model.outputs["model"], train_steps=train_steps, eval_steps=eval_steps,
+        hyperparameters={"learning_rate": learning_rate, "invert_labels": break_model})
+    baseline = latest_blessed_model(pinned_to=examples.outputs["examples"])
+    evaluator = Evaluator(examples=examples.outputs["examples"], model=trainer.outputs["model"],
+                          baseline_model=baseline.outputs["model"], eval_config=EVAL_CONFIG)
+    pusher = Pusher(model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+                    serving_base=serving_base, model_name=model_name)
+    nodes += [validator, transform, base_model, trainer, baseline, evaluator, pusher]
+    return Pipeline("ctr", root, nodes)
