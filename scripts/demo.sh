@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
-# `make demo`: runs the example pipeline cold and cached, then shows its runs and lineage.
+# `make demo`: the ctr template end to end on the embedded default (SQLite MLMD, local files,
+# Beam DirectRunner). Generates two days of ad click data, runs the pipeline for day 1 and day 2
+# (day 2 warm-starts from day 1's model and is judged against it), then says where everything is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 starling=.venv/bin/starling
-root=runs/quickstart
-echo "== First run (cold)"
-$starling run templates/quickstart/pipeline.py --param root="$root"
+root=runs/ctr
+data=runs/ctr-data
+serving=runs/serving
+rows=${DEMO_ROWS:-20000}
+
+echo "== Generating two days of click data ($rows rows a day) in $data"
+.venv/bin/python templates/ctr/data_generator.py --out "$data" --days 2 --rows "$rows" >/dev/null
+for span in 1 2; do
+  echo
+  echo "== Day $span"
+  $starling run templates/ctr/pipeline.py --param span=$span --param root=$root \
+    --param data_root=$data --param serving_base=$serving
+done
+
 echo
-echo "== Second run (everything is cached)"
-$starling run templates/quickstart/pipeline.py --param root="$root"
+echo "== Sliced evaluation of the latest model"
+$starling show eval --root $root | head -n 12
 echo
-echo "== Recent runs"
-$starling runs --root "$root" --limit 5
+echo "== What was pushed"
+$starling artifacts --root $root --type PushedModel
 echo
-echo "== Where the latest model blessing came from"
-$starling lineage ModelBlessing --root "$root"
+echo "== Where it came from"
+$starling lineage PushedModel --root $root | head -n 12
 echo
-echo "Pipeline root: $root (artifacts), metadata: $root/metadata.sqlite"
+echo "Pipeline root:      $root   (metadata: $root/metadata.sqlite)"
+echo "Serving directory:  $serving/ctr/<version>   -> serve with: $starling serve --model-base-path $serving"
+echo "Reports:"
+for kind in stats anomalies eval; do
+  echo "  $kind: $($starling show $kind --root $root --html)"
+done
+echo "Rerun either day to see every node CACHED in seconds, without TensorFlow being imported."

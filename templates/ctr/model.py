@@ -25,9 +25,9 @@ def build_model(tf_transform_output, hidden_units=32, embedding_dim=8):
     return keras.Model(inputs, output)
 
 
-def _dataset(fn_args, files, schema, batch_size, invert_labels=False):
-    dataset = fn_args.data_accessor.tf_dataset_factory(
-        files, tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=LABEL), schema)
+def _dataset(fn_args, files, schema, batch_size, seed, invert_labels=False):
+    options = tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=LABEL, shuffle_seed=seed)
+    dataset = fn_args.data_accessor.tf_dataset_factory(files, options, schema)
     if invert_labels:  # a deliberately broken model, for seeing the blessing gate work
         dataset = dataset.map(lambda features, label: (features, 1 - label))
     return dataset
@@ -37,10 +37,12 @@ def run_fn(fn_args):
     """Trains on the transformed examples and exports a raw-tf.Example serving signature."""
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     hp = fn_args.hyperparameters
+    seed = hp.get("seed", 7)
+    keras.utils.set_random_seed(seed)  # the same data and settings train the same model
     schema = tf_transform_output.transformed_metadata.schema
     batch_size = hp.get("batch_size", 256)
-    train = _dataset(fn_args, fn_args.train_files, schema, batch_size, hp.get("invert_labels", False))
-    evaluation = _dataset(fn_args, fn_args.eval_files, schema, batch_size)
+    train = _dataset(fn_args, fn_args.train_files, schema, batch_size, seed, hp.get("invert_labels", False))
+    evaluation = _dataset(fn_args, fn_args.eval_files, schema, batch_size, seed)
     model = build_model(tf_transform_output, hp.get("hidden_units", 32))
     warm_started = load_base_weights(model, fn_args.base_model)
     model.compile(optimizer=keras.optimizers.Adam(hp.get("learning_rate", 0.005)),

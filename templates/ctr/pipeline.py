@@ -34,20 +34,23 @@ def _schema_file() -> str:
     return local if os.path.isfile(local) else os.path.join(HERE, "..", "..", "schemas", "ctr.pbtxt")
 
 
-EVAL_CONFIG = {
-    "label_key": "clicked",
-    "slices": [[], ["platform"], ["country"]],
-    "metrics": {"ExampleCount": {}, "AUC": {"lower_bound": 0.6, "max_decrease": 0.05},
-                "BinaryAccuracy": {}},
-    "gated_slices": [[], ["platform"]],  # country slices are reported, not gated: many are small
-    "min_slice_size": 200,
-}
+def eval_config(min_auc: float, max_auc_decrease: float) -> dict:
+    """The Evaluator's config: AUC gated overall and per platform, reported per country too."""
+    return {
+        "label_key": "clicked",
+        "slices": [[], ["platform"], ["country"]],
+        "metrics": {"ExampleCount": {}, "BinaryAccuracy": {},
+                    "AUC": {"lower_bound": min_auc, "max_decrease": max_auc_decrease}},
+        "gated_slices": [[], ["platform"]],  # country slices are reported, not gated: many are small
+        "min_slice_size": 200,
+    }
 
 
 def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: int = 1,
                     serving_logs: str = "", serving_base: str = "serving", model_name: str = "ctr",
                     train_steps: int = 200, eval_steps: int = 20, learning_rate: float = 0.005,
-                    break_model: bool = False, halt_on_anomalies: bool = False) -> Pipeline:
+                    break_model: bool = False, halt_on_anomalies: bool = False,
+                    min_auc: float = 0.55, max_auc_decrease: float = 0.05) -> Pipeline:
     """The ctr pipeline for one span; every argument can be set with `--param name=value`.
 
     Args:
@@ -63,6 +66,8 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
         learning_rate: Adam's learning rate.
         break_model: Train on inverted labels: a deliberately broken model the gate must stop.
         halt_on_anomalies: Stop before Transform when the data has anomalies.
+        min_auc: The AUC a model needs, overall and on each platform, to be blessed.
+        max_auc_decrease: How far below the serving model's AUC a candidate may fall.
     """
     examples = CsvExampleGen(input_base=data_root, pattern="day-{SPAN}/*.csv", span=span)
     schema = ImportSchemaGen(schema_file=_schema_file())
@@ -87,7 +92,8 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
         hyperparameters={"learning_rate": learning_rate, "invert_labels": break_model})
     baseline = latest_blessed_model(pinned_to=examples.outputs["examples"])
     evaluator = Evaluator(examples=examples.outputs["examples"], model=trainer.outputs["model"],
-                          baseline_model=baseline.outputs["model"], eval_config=EVAL_CONFIG)
+                          baseline_model=baseline.outputs["model"],
+                          eval_config=eval_config(min_auc, max_auc_decrease))
     pusher = Pusher(model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
                     serving_base=serving_base, model_name=model_name)
     nodes += [validator, transform, base_model, trainer, baseline, evaluator, pusher]
