@@ -3,10 +3,10 @@
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
+from preprocessing import ADVERTISER_BUCKETS, CATEGORICAL, LABEL, NUMERIC
 from tfx_bsl.public import tfxio
 
 from components import export_serving_model, load_base_weights
-from preprocessing import ADVERTISER_BUCKETS, CATEGORICAL, LABEL, NUMERIC
 
 
 def build_model(tf_transform_output, hidden_units=32, embedding_dim=8):

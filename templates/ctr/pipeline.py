@@ -86,8 +86,9 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
                           module_file=os.path.join(HERE, "preprocessing.py")).after(validator)
     base_model = latest_model(pinned_to=examples.outputs["examples"])
     trainer = Trainer(
-        examples=transform.outputs["transformed_examples"], transform_graph=transform.outputs["transform_graph"],
-        schema=schema.outputs["schema"], module_file=os.path.join(HERE, "model.py"),
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"], schema=schema.outputs["schema"],
+        module_file=os.path.join(HERE, "model.py"),
         base_model=base_model.outputs["model"], train_steps=train_steps, eval_steps=eval_steps,
         hyperparameters={"learning_rate": learning_rate, "invert_labels": break_model})
     baseline = latest_blessed_model(pinned_to=examples.outputs["examples"])
