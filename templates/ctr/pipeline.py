@@ -34,14 +34,15 @@ def _schema_file() -> str:
     return local if os.path.isfile(local) else os.path.join(HERE, "..", "..", "schemas", "ctr.pbtxt")
 
 
-def eval_config(min_auc: float, max_auc_decrease: float) -> dict:
-    """The Evaluator's config: AUC gated overall and per platform, reported per country too."""
+def eval_config(min_auc: float, max_auc_decrease: float, gate_on_platform: bool = True) -> dict:
+    """The Evaluator's config: AUC gated overall (and per platform), reported per country too."""
     return {
         "label_key": "clicked",
         "slices": [[], ["platform"], ["country"]],
         "metrics": {"ExampleCount": {}, "BinaryAccuracy": {},
                     "AUC": {"lower_bound": min_auc, "max_decrease": max_auc_decrease}},
-        "gated_slices": [[], ["platform"]],  # country slices are reported, not gated: many are small
+        # country slices are reported, not gated: many are small
+        "gated_slices": [[], ["platform"]] if gate_on_platform else [[]],
         "min_slice_size": 200,
     }
 
@@ -50,7 +51,8 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
                     serving_logs: str = "", serving_base: str = "serving", model_name: str = "ctr",
                     train_steps: int = 200, eval_steps: int = 20, learning_rate: float = 0.005,
                     break_model: bool = False, halt_on_anomalies: bool = False,
-                    min_auc: float = 0.55, max_auc_decrease: float = 0.05) -> Pipeline:
+                    min_auc: float = 0.55, max_auc_decrease: float = 0.05,
+                    gate_on_platform: bool = True) -> Pipeline:
     """The ctr pipeline for one span; every argument can be set with `--param name=value`.
 
     Args:
@@ -68,6 +70,7 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
         halt_on_anomalies: Stop before Transform when the data has anomalies.
         min_auc: The AUC a model needs, overall and on each platform, to be blessed.
         max_auc_decrease: How far below the serving model's AUC a candidate may fall.
+        gate_on_platform: Apply the AUC gates to each platform's slice too, not only overall.
     """
     examples = CsvExampleGen(input_base=data_root, pattern="day-{SPAN}/*.csv", span=span)
     schema = ImportSchemaGen(schema_file=_schema_file())
@@ -94,7 +97,7 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
     baseline = latest_blessed_model(pinned_to=examples.outputs["examples"])
     evaluator = Evaluator(examples=examples.outputs["examples"], model=trainer.outputs["model"],
                           baseline_model=baseline.outputs["model"],
-                          eval_config=eval_config(min_auc, max_auc_decrease))
+                          eval_config=eval_config(min_auc, max_auc_decrease, gate_on_platform))
     pusher = Pusher(model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
                     serving_base=serving_base, model_name=model_name)
     nodes += [validator, transform, base_model, trainer, baseline, evaluator, pusher]
