@@ -31,6 +31,10 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/orchestration.py --update-readme
+	$(PY) benchmarks/data_ingestion.py --update-readme
+	$(PY) benchmarks/transform_trainer.py --update-readme
+	$(PY) benchmarks/ctr_pipeline.py --update-readme
+	$(PY) benchmarks/serving.py --update-readme
 
 lock:
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28
