@@ -75,7 +75,7 @@ class LocalRunner:
             "pipeline_name": pipeline.name, "status": "RUNNING", "started_at_ms": now_ms(),
             "root": os.path.abspath(pipeline.root), "n_nodes": len(pipeline.nodes)})
         use_cache = pipeline.enable_cache if enable_cache is None else enable_cache
-        return RunEnvironment(pipeline.name, pipeline.root, run_id, store,
+        return RunEnvironment(pipeline.name, os.path.abspath(pipeline.root), run_id, store,
                               [pipeline_context, run_context], tuple(pipeline.beam_args), use_cache)
 
     def _run_one(self, node: Node, env: RunEnvironment,
