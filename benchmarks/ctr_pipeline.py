@@ -7,15 +7,13 @@ Both runs are fresh `starling run`-like processes; the cached one must not impor
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.measure import REPO, markdown_table, run_measured
-from benchmarks.readme_tables import update_readme
+from benchmarks.measure import REPO, benchmark_main, markdown_table, run_measured
 
 RUN = """
 from pipelines import LocalRunner
@@ -49,17 +47,5 @@ def measure(rows: int) -> str:
             + markdown_table(["node", "cold seconds", "cached", "cached status"], rows_out))
 
 
-def main() -> None:
-    """Measures, prints and optionally writes the README table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--update-readme", action="store_true")
-    args = parser.parse_args()
-    table = measure(args.rows)
-    print(table)
-    if args.update_readme:
-        update_readme("ctr", table)
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main(__doc__, "ctr", measure, {"rows": 100_000})

@@ -7,7 +7,6 @@ Each is run in a fresh process on the same file in the same run: wall time, rows
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -15,8 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.data_generation import write_mixed_csv
-from benchmarks.measure import markdown_table, run_measured
-from benchmarks.readme_tables import update_readme
+from benchmarks.measure import benchmark_main, markdown_table, run_measured
 
 OURS = """
 from pipelines import LocalRunner, Pipeline
@@ -59,17 +57,5 @@ def measure(rows: int) -> str:
             + markdown_table(["step", "seconds", "rows/s", "peak RSS MB", "rows/s vs baseline"], table))
 
 
-def main() -> None:
-    """Measures, prints and optionally writes the README table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--update-readme", action="store_true")
-    args = parser.parse_args()
-    table = measure(args.rows)
-    print(table)
-    if args.update_readme:
-        update_readme("data", table)
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main(__doc__, "data", measure, {"rows": 1_000_000})

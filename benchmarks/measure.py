@@ -49,3 +49,24 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def benchmark_main(doc: str, name: str, measure, options: dict[str, int]) -> None:
+    """The command line every benchmark shares: `--<option> N ... [--update-readme]`.
+
+    `measure(**options)` returns the Markdown table, printed and, with --update-readme, written
+    into README.md between the `bench:<name>` markers.
+    """
+    import argparse
+
+    from benchmarks.readme_tables import update_readme
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for option, default in options.items():
+        parser.add_argument(f"--{option}", type=int, default=default)
+    parser.add_argument("--update-readme", action="store_true")
+    args = parser.parse_args()
+    table = measure(**{option: getattr(args, option) for option in options})
+    print(table)
+    if args.update_readme:
+        update_readme(name, table)

@@ -9,15 +9,13 @@ components/, templates/) and the libraries (TFT, Beam, TensorFlow/Keras).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.measure import REPO, markdown_table, run_measured
-from benchmarks.readme_tables import update_readme
+from benchmarks.measure import REPO, benchmark_main, markdown_table, run_measured
 
 PIPELINE = """
 sys.path.insert(0, {ctr!r})
@@ -80,18 +78,5 @@ def measure(rows: int, steps: int) -> str:
               "inside TFT, Beam, TensorFlow and Keras.")
 
 
-def main() -> None:
-    """Measures, prints and optionally writes the README table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--steps", type=int, default=500)
-    parser.add_argument("--update-readme", action="store_true")
-    args = parser.parse_args()
-    table = measure(args.rows, args.steps)
-    print(table)
-    if args.update_readme:
-        update_readme("transform_trainer", table)
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main(__doc__, "transform_trainer", measure, {"rows": 200_000, "steps": 500})

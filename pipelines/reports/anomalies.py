@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from pipelines.reports import html
+from pipelines.reports.base import Report
 from pipelines.reports.text_table import render_table
 
 ANOMALIES_FILE = "SchemaDiff.pb"
@@ -55,7 +56,7 @@ def anomaly_rows(anomalies: Any) -> list[dict[str, Any]]:
     return rows
 
 
-class AnomaliesReport:
+class AnomaliesReport(Report):
     """Anomalies of every split; renders as a self-contained page, in Jupyter and as text."""
 
     def __init__(self, splits: dict[str, Any], title: str = "Anomalies"):
@@ -86,19 +87,6 @@ class AnomaliesReport:
                  for r in rows],
                 row_classes=["bad" if r["severity"] == "ERROR" else "warn" for r in rows])))
         return sections
-
-    def html(self) -> str:
-        """The full self-contained HTML page."""
-        return html.page(self.title, *self._sections())
-
-    def _repr_html_(self) -> str:
-        return html.fragment(*self._sections())
-
-    def save(self, path: str) -> str:
-        """Writes the page; returns the path."""
-        with open(path, "w") as target:
-            target.write(self.html())
-        return path
 
     def text(self) -> str:
         """A terminal rendering: one table per split."""

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from pipelines.reports import html
+from pipelines.reports.base import Report
 from pipelines.reports.text_table import render_table
 
 SUMMARY_FILE = "evaluation.json"
@@ -17,7 +18,7 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-class EvaluationReport:
+class EvaluationReport(Report):
     """An Evaluator's summary (evaluation.json) as a page, a notebook view and a terminal table.
 
     Args:
@@ -81,19 +82,6 @@ class EvaluationReport:
                 [s["slice"] for s in slices], values,
                 [bool(s["metrics"][self.chart_metric].get("failed")) for s in slices])))
         return sections
-
-    def html(self) -> str:
-        """The full self-contained HTML page."""
-        return html.page(self.title, *self._sections())
-
-    def _repr_html_(self) -> str:
-        return html.fragment(*self._sections())
-
-    def save(self, path: str) -> str:
-        """Writes the page; returns the path."""
-        with open(path, "w") as target:
-            target.write(self.html())
-        return path
 
     def text(self) -> str:
         """A terminal rendering: verdict, metrics by slice, failing thresholds."""

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from pipelines.reports import html
+from pipelines.reports.base import Report
 from pipelines.reports.text_table import render_table
 
 STATS_FILE = "FeatureStats.pb"
@@ -63,7 +64,7 @@ def _number(value: Any) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-class StatisticsReport:
+class StatisticsReport(Report):
     """Statistics of every split; renders as a self-contained page, in Jupyter and as text.
 
     Example:
@@ -114,19 +115,6 @@ class StatisticsReport:
               html.bars_svg([f for _, f in r["top_values"]], color="#53a37a")] for r in categorical],
             row_classes=["warn" if r["missing_pct"] > 0 else "" for r in categorical],
             numeric=(1, 2, 3), raw_columns=(5,))
-
-    def html(self) -> str:
-        """The full self-contained HTML page."""
-        return html.page(self.title, *self._sections())
-
-    def _repr_html_(self) -> str:
-        return html.fragment(*self._sections())
-
-    def save(self, path: str) -> str:
-        """Writes the page; returns the path."""
-        with open(path, "w") as target:
-            target.write(self.html())
-        return path
 
     def text(self) -> str:
         """A terminal rendering: one table per split."""
