@@ -75,7 +75,8 @@ def measure(rows: int, steps: int) -> str:
             + markdown_table(["component", "seconds", "rows/s", "peak RSS MB (own process)"], table)
             + f"\n\nOne profiled run of both: {profile['total_s']:.1f} s in all, {profile['ours_s']:.2f} s "
               f"({share:.1%}) in Starling's own code (pipelines/, components/, templates/); the rest "
-              "inside TFT, Beam, TensorFlow and Keras.")
+              "inside TFT, Beam, TensorFlow and Keras (cProfile of the main thread: work in the "
+              "libraries' own threads counts as theirs).")
 
 
 if __name__ == "__main__":
