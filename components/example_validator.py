@@ -18,7 +18,8 @@ SERVING_SPLIT = "serving"
 def _schema_with_thresholds(schema: Any, drift: dict | None, skew: dict | None) -> Any:
     """A copy of the schema with per-feature drift/skew comparator thresholds set.
 
-    Categorical (string) features get an L-infinity threshold, numeric ones Jensen-Shannon.
+    Categorical features (strings, or integers whose domain is marked categorical) get an
+    L-infinity threshold, numeric ones a Jensen-Shannon divergence threshold.
     """
     import tensorflow_data_validation as tfdv
     from tensorflow_metadata.proto.v0 import schema_pb2
@@ -32,7 +33,7 @@ def _schema_with_thresholds(schema: Any, drift: dict | None, skew: dict | None) 
             except ValueError:
                 raise ValueError(f"{field}: feature '{name}' is not in the schema") from None
             comparator = getattr(feature, field)
-            if feature.type == schema_pb2.BYTES:
+            if feature.type == schema_pb2.BYTES or feature.int_domain.is_categorical:
                 comparator.infinity_norm.threshold = float(threshold)
             else:
                 comparator.jensen_shannon_divergence.threshold = float(threshold)
@@ -78,6 +79,8 @@ def example_validator(statistics: Input[ExampleStatistics], schema: Input[Schema
         with open(os.path.join(anomalies.split_uri(split), ANOMALIES_FILE), "wb") as target:
             target.write(result.SerializeToString())
     anomalies.split_names = list(results)
+    if statistics.span is not None:  # the current span, not the previous one's
+        anomalies.span = statistics.span
     report = AnomaliesReport(results, f"Anomalies of {statistics.type_name} {statistics.id} "
                                       f"(span {statistics.span})")
     report.save(anomalies.path("report.html"))

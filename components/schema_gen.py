@@ -13,7 +13,15 @@ from pipelines.reports.statistics import load_statistics
 @component(name="SchemaGen")
 def schema_gen(statistics: Input[ExampleStatistics], schema: Output[Schema],
                infer_feature_shape: Parameter[bool] = True, split: Parameter[str] = "train"):
-    """Infers a schema (types, presence, domains) from one split's statistics with TFDV."""
+    """Infers a schema (types, presence, domains) from one split's statistics with TFDV.
+
+    Args:
+        statistics: ExampleStatistics (StatisticsGen's output).
+        schema: Receives `schema.pbtxt`.
+        infer_feature_shape: Record fixed shapes for always-present single-valued features (as
+            TFX does by default), so Transform and Trainer read them as dense tensors.
+        split: The split to infer from.
+    """
     import tensorflow_data_validation as tfdv
 
     by_split = load_statistics(statistics.uri)

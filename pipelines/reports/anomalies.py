@@ -102,10 +102,11 @@ class AnomaliesReport(Report):
         return "\n\n".join(parts)
 
     def describe(self) -> str:
-        """One line per anomaly: `split/feature: short description (measurement)`."""
+        """Every anomaly: `feature 'f' (split s): short description [measurements]: why`."""
         lines = []
         for split, anomalies in self.splits.items():
             for row in anomaly_rows(anomalies):
-                extra = f" ({'; '.join(row['measurements'])})" if row["measurements"] else ""
-                lines.append(f"feature '{row['feature']}' (split {split}): {row['short']}{extra}")
+                extra = f" [{'; '.join(row['measurements'])}]" if row["measurements"] else ""
+                lines.append(f"feature '{row['feature']}' (split {split}): {row['short']}{extra}: "
+                             f"{row['description']}")
         return "; ".join(lines)

@@ -61,16 +61,19 @@ def tag(text: str, kind: str = "") -> str:
     return f"<span class='tag {kind}'>{escape(text)}</span>"
 
 
-def bars_svg(values: Sequence[float], width: int = 160, height: int = 32, color: str = "#4a7bd0") -> str:
-    """A tiny bar chart (e.g. a histogram) as inline SVG."""
+def bars_svg(values: Sequence[float], width: int = 160, height: int = 32, color: str = "#4a7bd0",
+             labels: Sequence[str] = ()) -> str:
+    """A tiny bar chart (e.g. a histogram) as inline SVG; `labels` become hover tooltips."""
     if not values:
         return ""
     top = max(values) or 1.0
     step = width / len(values)
     bars = "".join(
         f"<rect x='{i * step:.1f}' y='{height - height * v / top:.1f}' width='{max(step - 1, 1):.1f}' "
-        f"height='{height * v / top:.1f}' fill='{color}'/>" for i, v in enumerate(values))
-    return f"<svg width='{width}' height='{height}'>{bars}</svg>"
+        f"height='{height * v / top:.1f}' fill='{color}'>"
+        + (f"<title>{escape(labels[i])}</title>" if i < len(labels) else "") + "</rect>"
+        for i, v in enumerate(values))
+    return f"<svg width='{width}' height='{height}' role='img'>{bars}</svg>"
 
 
 def labelled_bars_svg(labels: Sequence[str], values: Sequence[float], highlight: Sequence[bool] = (),

@@ -53,11 +53,18 @@ def _type_name(type_value: int) -> str:
     return statistics_pb2.FeatureNameStatistics.Type.Name(type_value)
 
 
-def _histogram(stats: Any) -> list[float]:
+def _histogram(stats: Any) -> list[tuple[float, float, float]]:
+    """The standard (equal-width) histogram's buckets as (low, high, count)."""
     for histogram in stats.histograms:
         if histogram.type == histogram.STANDARD:
-            return [bucket.sample_count for bucket in histogram.buckets]
+            return [(b.low_value, b.high_value, b.sample_count) for b in histogram.buckets]
     return []
+
+
+def _histogram_svg(buckets: list[tuple[float, float, float]]) -> str:
+    return html.bars_svg([count for _, _, count in buckets],
+                         labels=[f"{_number(low)} to {_number(high)}: {count:,.0f}"
+                                 for low, high, count in buckets])
 
 
 def _number(value: Any) -> str:
@@ -98,7 +105,7 @@ class StatisticsReport(Report):
         return html.table(
             ["feature", "type", "count", "missing %", "mean", "std", "min", "max", "histogram"],
             [[r["feature"], r["type"], f"{r['count']:,}", f"{r['missing_pct']:.1f}", _number(r["mean"]),
-              _number(r["std"]), _number(r["min"]), _number(r["max"]), html.bars_svg(r["histogram"])]
+              _number(r["std"]), _number(r["min"]), _number(r["max"]), _histogram_svg(r["histogram"])]
              for r in numeric],
             row_classes=["warn" if r["missing_pct"] > 0 else "" for r in numeric],
             numeric=(2, 3, 4, 5, 6, 7), raw_columns=(8,))
@@ -112,7 +119,8 @@ class StatisticsReport(Report):
             ["feature", "count", "missing %", "unique", "top values", "top value shares"],
             [[r["feature"], f"{r['count']:,}", f"{r['missing_pct']:.1f}", f"{r['unique']:,}",
               ", ".join(f"{v} ({f:,.0f})" for v, f in r["top_values"]),
-              html.bars_svg([f for _, f in r["top_values"]], color="#53a37a")] for r in categorical],
+              html.bars_svg([f for _, f in r["top_values"]], color="#53a37a",
+                            labels=[f"{v}: {f:,.0f}" for v, f in r["top_values"]])] for r in categorical],
             row_classes=["warn" if r["missing_pct"] > 0 else "" for r in categorical],
             numeric=(1, 2, 3), raw_columns=(5,))
 
