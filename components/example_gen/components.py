@@ -6,7 +6,7 @@ from typing import Any
 
 from components.artifact_io import read_schema
 from components.example_gen import csv_rows
-from components.example_gen.ingestion import ingest
+from components.example_gen.ingestion import file_reader, ingest
 from components.example_gen.spans import select_files
 from components.example_gen.splits import DEFAULT_SPLITS
 from pipelines import Input, Output, Parameter, component
@@ -93,8 +93,8 @@ def parquet_example_gen(examples: Output[Examples], input_base: Parameter[str],
     selection = select_files(input_base, pattern, span, span_range)
     columns = parquet_rows.check_files(selection.files)
     _check_partition_feature(partition_feature, columns)
-    ingest(examples, selection, parquet_rows.reader(selection.files, partition_feature), splits,
-           False, None)
+    ingest(examples, selection, file_reader(selection.files, parquet_rows.rows_of_file, partition_feature),
+           splits, False, None)
 
 
 @component(name="ImportExampleGen")
@@ -110,7 +110,8 @@ def import_example_gen(examples: Output[Examples], input_base: Parameter[str],
     from components.example_gen import tfrecord_rows
 
     selection = select_files(input_base, pattern, span, span_range)
-    ingest(examples, selection, tfrecord_rows.reader(selection.files, partition_feature), splits,
+    ingest(examples, selection,
+           file_reader(selection.files, tfrecord_rows.records_of_file, partition_feature), splits,
            False, None)
 
 

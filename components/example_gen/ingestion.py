@@ -59,6 +59,19 @@ def ingest(examples: Examples, selection: SpanSelection, read_rows: RowReader,
         **{f"rows_{name}": counts.get(f"rows_{name}", 0) for name in splits})
 
 
+def file_reader(files: list[str], rows_of_file: Callable[..., Any], *args: Any) -> RowReader:
+    """A reading step that fans files out and turns each into (key, example) pairs; no rejections."""
+    def read(pipeline: Any) -> tuple[Any, Any]:
+        import apache_beam as beam
+
+        good = (pipeline
+                | "Files" >> beam.Create(files)
+                | "Reshuffle" >> beam.Reshuffle()
+                | "ReadFiles" >> beam.FlatMap(rows_of_file, *args))
+        return good, pipeline | "NoRejections" >> beam.Create([])
+    return read
+
+
 def _counters(result: Any) -> dict[str, int]:
     from apache_beam.metrics.metric import MetricsFilter
 

@@ -91,15 +91,3 @@ def rows_of_file(path: str, partition_feature: str | None) -> Iterator[tuple[byt
             read.inc()
             yield (repr(keys[index]).encode() if keys is not None else serialized), serialized
 
-
-def reader(files: list[str], partition_feature: str | None) -> Any:
-    """The Beam reading step for ingest()."""
-    def read(pipeline: Any) -> tuple[Any, Any]:
-        import apache_beam as beam
-
-        good = (pipeline
-                | "Files" >> beam.Create(files)
-                | "Reshuffle" >> beam.Reshuffle()
-                | "ReadParquet" >> beam.FlatMap(rows_of_file, partition_feature))
-        return good, pipeline | "NoRejections" >> beam.Create([])
-    return read

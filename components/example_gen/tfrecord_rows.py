@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 
 def records_of_file(path: str, partition_feature: str | None) -> Iterator[tuple[bytes, bytes]]:
@@ -39,15 +38,3 @@ def records_of_file(path: str, partition_feature: str | None) -> Iterator[tuple[
             raise
         raise ValueError(f"{path}: record {count}: not a tf.Example ({error})") from None
 
-
-def reader(files: list[str], partition_feature: str | None) -> Any:
-    """The Beam reading step for ingest()."""
-    def read(pipeline: Any) -> tuple[Any, Any]:
-        import apache_beam as beam
-
-        good = (pipeline
-                | "Files" >> beam.Create(files)
-                | "Reshuffle" >> beam.Reshuffle()
-                | "ReadTFRecords" >> beam.FlatMap(records_of_file, partition_feature))
-        return good, pipeline | "NoRejections" >> beam.Create([])
-    return read

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import glob
-import os
 from typing import Any
 
 from pipelines.reports import html
-from pipelines.reports.base import Report
+from pipelines.reports.base import Report, load_split_protos
 from pipelines.reports.text_table import render_table
 
 ANOMALIES_FILE = "SchemaDiff.pb"
@@ -17,12 +15,7 @@ def load_anomalies(uri: str) -> dict[str, Any]:
     """Split name -> tensorflow_metadata Anomalies from an ExampleAnomalies directory."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-    found = {}
-    for path in sorted(glob.glob(os.path.join(uri, "Split-*", ANOMALIES_FILE))):
-        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
-        with open(path, "rb") as source:
-            found[split] = anomalies_pb2.Anomalies.FromString(source.read())
-    return found
+    return load_split_protos(uri, ANOMALIES_FILE, anomalies_pb2.Anomalies)
 
 
 def anomaly_rows(anomalies: Any) -> list[dict[str, Any]]:

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import abc
+import glob
+import os
+from typing import Any
 
 from pipelines.reports import html
+
+
+def load_split_protos(uri: str, file_name: str, proto_class: Any) -> dict[str, Any]:
+    """Split name -> the proto in `<uri>/Split-<split>/<file_name>` for every split present."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(uri, "Split-*", file_name))):
+        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
+        with open(path, "rb") as source:
+            found[split] = proto_class.FromString(source.read())
+    return found
 
 
 class Report(abc.ABC):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import glob
-import os
 from typing import Any
 
 from pipelines.reports import html
-from pipelines.reports.base import Report
+from pipelines.reports.base import Report, load_split_protos
 from pipelines.reports.text_table import render_table
 
 STATS_FILE = "FeatureStats.pb"
@@ -17,12 +15,7 @@ def load_statistics(uri: str) -> dict[str, Any]:
     """Split name -> DatasetFeatureStatisticsList from an ExampleStatistics directory."""
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
-    found = {}
-    for path in sorted(glob.glob(os.path.join(uri, "Split-*", STATS_FILE))):
-        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
-        with open(path, "rb") as source:
-            found[split] = statistics_pb2.DatasetFeatureStatisticsList.FromString(source.read())
-    return found
+    return load_split_protos(uri, STATS_FILE, statistics_pb2.DatasetFeatureStatisticsList)
 
 
 def feature_rows(dataset: Any) -> list[dict[str, Any]]:
