@@ -92,6 +92,6 @@ def resolve_artifact_id(store: MetadataStore, reference: str) -> int:
     if reference.isdigit():
         return int(reference)
     latest = store.query_artifacts(f"type = '{reference}' AND state = LIVE", limit=1)
-    if not latest:
+    if not latest or latest[0].id is None:
         raise MetadataError(f"no {reference} artifact in {store.location}")
     return latest[0].id

@@ -71,7 +71,7 @@ class _Walker:
         self.expanded: set[int] = set()
 
     def tree(self, artifact: Artifact, depth: int) -> LineageTree:
-        if artifact.id in self.expanded or depth >= self.max_depth:
+        if artifact.id is None or artifact.id in self.expanded or depth >= self.max_depth:
             return LineageTree(artifact, [], repeated=artifact.id in self.expanded)
         self.expanded.add(artifact.id)
         steps = []

@@ -30,10 +30,10 @@ def feature_rows(dataset: Any) -> list[dict[str, Any]]:
         missing = common.num_missing if common else 0
         row = {"feature": name, "type": _type_name(feature.type), "count": present,
                "missing_pct": 100.0 * missing / (present + missing) if present + missing else 0.0}
-        if kind == "num_stats":
+        if kind == "num_stats" and stats is not None:
             row.update(mean=stats.mean, std=stats.std_dev, min=stats.min, max=stats.max,
                        histogram=_histogram(stats))
-        elif kind == "string_stats":
+        elif kind == "string_stats" and stats is not None:
             row.update(unique=stats.unique,
                        top_values=[(v.value, v.frequency) for v in stats.top_values[:5]])
         rows.append(row)
