@@ -25,8 +25,31 @@ def test_drift_knob_shifts_the_platform_mix():
     assert after["web"] - before["web"] > 0.3
 
 
+# (node, input port) -> (producer node, output) for every edge the ctr story depends on
+EXPECTED_EDGES = {
+    ("StatisticsGen", "examples"): ("CsvExampleGen", "examples"),
+    ("StatisticsGen", "schema"): ("ImportSchemaGen", "schema"),
+    ("ExampleValidator", "statistics"): ("StatisticsGen", "statistics"),
+    ("ExampleValidator", "schema"): ("ImportSchemaGen", "schema"),
+    ("Transform", "examples"): ("CsvExampleGen", "examples"),
+    ("Trainer", "examples"): ("Transform", "transformed_examples"),
+    ("Trainer", "transform_graph"): ("Transform", "transform_graph"),
+    ("Trainer", "base_model"): ("latest_model", "model"),
+    ("Evaluator", "examples"): ("CsvExampleGen", "examples"),
+    ("Evaluator", "model"): ("Trainer", "model"),
+    ("Evaluator", "baseline_model"): ("latest_blessed_model", "model"),
+    ("Pusher", "model"): ("Trainer", "model"),
+    ("Pusher", "model_blessing"): ("Evaluator", "blessing"),
+}
+
+
 def test_pipeline_wires_every_component(tmp_path):
     pipeline = create_pipeline(root=str(tmp_path), data_root=str(tmp_path / "data"))
-    assert pipeline.node_ids[0] == "CsvExampleGen" and pipeline.node_ids[-1] == "Pusher"
-    expected = {"Transform", "Trainer", "Evaluator", "latest_model", "latest_blessed_model"}
-    assert expected <= set(pipeline.node_ids)
+    nodes = {node.id: node for node in pipeline.nodes}
+    for (node_id, port), (producer, output) in EXPECTED_EDGES.items():
+        channel = nodes[node_id].inputs[port]
+        assert (channel.producer.id, channel.output_name) == (producer, output), (node_id, port)
+    transform_upstream = {node.id for node in nodes["Transform"].upstream_nodes()}
+    assert "ExampleValidator" in transform_upstream  # validation gates featurization
+    order = pipeline.node_ids
+    assert order.index("Evaluator") < order.index("Pusher")
