@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from pipelines.cli.loader import parse_params
 
@@ -56,18 +57,20 @@ def compile_file(args: argparse.Namespace) -> int:
 
 
 def submit_file(args: argparse.Namespace) -> int:
-    """Compiles a pipeline file if needed, then submits it."""
+    """Compiles a pipeline file if needed (with the `--param` values), then submits it."""
     import tempfile
 
     from pipelines.kubeflow import compile_pipeline
     from pipelines.kubeflow.client import submit
 
-    package = args.pipeline_file
     arguments = parse_params(args.param)
-    if not package.endswith((".yaml", ".yml")):
-        package = tempfile.mktemp(suffix=".yaml", prefix="starling-")
-        compile_pipeline(args.pipeline_file, package, image=args.image)
-    run_id = submit(package, args.host, experiment=args.experiment, arguments=arguments)
+    if args.pipeline_file.endswith((".yaml", ".yml")):
+        run_id = submit(args.pipeline_file, args.host, experiment=args.experiment, arguments=arguments)
+    else:
+        with tempfile.TemporaryDirectory(prefix="starling-submit-") as scratch:
+            package = os.path.join(scratch, "pipeline.yaml")
+            compile_pipeline(args.pipeline_file, package, image=args.image, params=arguments)
+            run_id = submit(package, args.host, experiment=args.experiment, arguments=arguments)
     print(f"Submitted run {run_id} to {args.host} (experiment {args.experiment})")
     return 0
 
