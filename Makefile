@@ -12,11 +12,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock setup.cfg pyproject.toml
+$(STAMP): requirements.lock requirements-tfx.txt setup.cfg pyproject.toml
 	@bash scripts/check_python.sh "$(PYTHON311)"
 	@test -x $(PY) || $(PYTHON311) -m venv $(VENV)
 	@test -x $(UV) || $(PY) -m pip install --quiet "$$(grep -E '^uv==' requirements.lock)"
 	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -r requirements-tfx.txt
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
