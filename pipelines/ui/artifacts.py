@@ -1,0 +1,185 @@
+"""Artifact queries for the UI: one artifact with its producer and consumers, listings, lineage."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pipelines.artifacts import Artifact
+from pipelines.metadata import DOWNSTREAM, UPSTREAM, LineageTree, MetadataStore, lineage
+from pipelines.metadata.store import RUN_CONTEXT, ExecutionRecord
+from pipelines.ui.graph_svg import GraphEdge, GraphNode
+from pipelines.ui.queries import DEFAULT_PAGE_SIZE, NotFound, event_port, node_status
+
+# Artifact types whose directory holds something `pipelines.reports` renders.
+REPORT_TYPES = ("ExampleStatistics", "ExampleAnomalies", "ModelEvaluation")
+
+
+@dataclasses.dataclass
+class ExecutionLink:
+    """An execution as a link: node, component, status, port and the run it belongs to."""
+
+    execution_id: int
+    node_id: str
+    component: str
+    status: str
+    port: str
+    run: str | None
+
+
+@dataclasses.dataclass
+class ArtifactDetail:
+    """An artifact with the executions that produced, used or resolved it."""
+
+    id: int
+    type: str
+    uri: str
+    state: str
+    created_at_ms: int
+    properties: dict[str, Any]
+    producers: list[ExecutionLink]
+    consumers: list[ExecutionLink]
+    has_report: bool
+
+
+def artifact_summary(artifact: Artifact) -> dict[str, Any]:
+    """The JSON form of an artifact in listings."""
+    return {"id": artifact.id, "type": artifact.type_name, "uri": artifact.uri,
+            "state": artifact.state, "created_at_ms": artifact.created_at_ms,
+            "properties": artifact.properties}
+
+
+def list_artifacts(store: MetadataStore, type_name: str | None = None, before: int | None = None,
+                   limit: int = DEFAULT_PAGE_SIZE) -> tuple[list[Artifact], int | None]:
+    """A page of artifacts, newest first, optionally of one (known) type; and the next cursor."""
+    known = {artifact_type.name for artifact_type in store.mlmd.get_artifact_types()}
+    if type_name and type_name not in known:
+        return [], None
+    clauses = [f"type = '{type_name}'"] if type_name else []
+    if before is not None:
+        clauses.append(f"id < {int(before)}")
+    found = store.query_artifacts(" AND ".join(clauses), limit=limit + 1)
+    page = found[:limit]
+    return page, (page[-1].id if len(found) > limit and page[-1].id is not None else None)
+
+
+def artifact_detail(store: MetadataStore, artifact_id: int) -> ArtifactDetail:
+    """One artifact and its producing and consuming executions.
+
+    Raises:
+        NotFound: no artifact has this id.
+    """
+    from ml_metadata.proto import metadata_store_pb2
+
+    found = store.artifacts_by_id([artifact_id])
+    if not found:
+        raise NotFound(f"no artifact with id {artifact_id} in {store.location}")
+    artifact = found[0]
+    events = store.events_of_artifacts([artifact_id])
+    executions = {e.id: e for e in store.executions_by_id({event.execution_id for event in events})}
+    runs = _run_names(store, list(executions))
+    producers, consumers = [], []
+    for event in sorted(events, key=lambda e: e.execution_id):
+        execution = executions.get(event.execution_id)
+        if execution is None:
+            continue
+        link = ExecutionLink(execution.id, execution.node_id, execution.component,
+                             node_status(execution), event_port(event), runs.get(execution.id))
+        if event.type == metadata_store_pb2.Event.INPUT:
+            consumers.append(link)
+        else:
+            producers.append(link)
+    return ArtifactDetail(int(artifact.id or 0), artifact.type_name, artifact.uri, artifact.state,
+                          artifact.created_at_ms, artifact.properties, producers, consumers,
+                          artifact.type_name in REPORT_TYPES)
+
+
+def _run_names(store: MetadataStore, execution_ids: list[int]) -> dict[int, str]:
+    names = {}
+    for execution_id in execution_ids:
+        for context in store.mlmd.get_contexts_by_execution(execution_id):
+            if context.type_id == _run_type_id(store):
+                names[execution_id] = context.name
+    return names
+
+
+def _run_type_id(store: MetadataStore) -> int:
+    context_type = store.mlmd.get_context_type(RUN_CONTEXT)
+    return int(context_type.id)
+
+
+def artifact_report_html(store: MetadataStore, artifact_id: int) -> str:
+    """The artifact's report page, rendered by `pipelines.reports` from its directory.
+
+    Raises:
+        NotFound: no such artifact, or it is of a type without a report.
+    """
+    artifact = artifact_detail(store, artifact_id)
+    if not artifact.has_report:
+        raise NotFound(f"artifact {artifact_id} is a {artifact.type}; it has no report")
+    if artifact.type == "ExampleStatistics":
+        from pipelines.reports.statistics import StatisticsReport
+
+        return StatisticsReport.from_uri(artifact.uri).html()
+    if artifact.type == "ExampleAnomalies":
+        from pipelines.reports.anomalies import AnomaliesReport
+
+        return AnomaliesReport.from_uri(artifact.uri).html()
+    from pipelines.reports.evaluation import EvaluationReport
+
+    return EvaluationReport.from_uri(artifact.uri).html()
+
+
+@dataclasses.dataclass
+class LineageGraph:
+    """Artifacts and executions up- and downstream of one artifact, ready to draw or serialise."""
+
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+def lineage_graph(store: MetadataStore, artifact_id: int, max_depth: int = 8) -> LineageGraph:
+    """The artifact's upstream and downstream lineage merged into one graph."""
+    found = store.artifacts_by_id([artifact_id])
+    if not found:
+        raise NotFound(f"no artifact with id {artifact_id} in {store.location}")
+    nodes: dict[str, GraphNode] = {}
+    edges: set[tuple[str, str, str]] = set()
+    for direction in (UPSTREAM, DOWNSTREAM):
+        tree = lineage(store, artifact_id, direction, max_depth=max_depth)
+        _add_tree(tree, direction, nodes, edges, artifact_id)
+    return LineageGraph(list(nodes.values()),
+                        [GraphEdge(source, target, label) for source, target, label in sorted(edges)])
+
+
+def _add_tree(tree: LineageTree, direction: str, nodes: dict[str, GraphNode],
+              edges: set[tuple[str, str, str]], focus: int) -> None:
+    artifact_key = f"a{tree.artifact.id}"
+    nodes.setdefault(artifact_key, _artifact_node(tree.artifact, focus))
+    for step in tree.steps:
+        execution_key = f"e{step.execution.id}"
+        nodes.setdefault(execution_key, _execution_node(step.execution))
+        if direction == UPSTREAM:
+            edges.add((execution_key, artifact_key, ""))
+        else:
+            edges.add((artifact_key, execution_key, ""))
+        for port, subtree in step.artifacts:
+            sub_key = f"a{subtree.artifact.id}"
+            if direction == UPSTREAM:
+                edges.add((sub_key, execution_key, port))
+            else:
+                edges.add((execution_key, sub_key, port))
+            _add_tree(subtree, direction, nodes, edges, focus)
+
+
+def _artifact_node(artifact: Artifact, focus: int) -> GraphNode:
+    span = artifact.properties.get("span")
+    return GraphNode(f"a{artifact.id}", f"{artifact.type_name} #{artifact.id}",
+                     f"span {span}" if span is not None else artifact.state, status="ARTIFACT",
+                     href=f"/artifacts/{artifact.id}", highlight=artifact.id == focus)
+
+
+def _execution_node(execution: ExecutionRecord) -> GraphNode:
+    return GraphNode(f"e{execution.id}", execution.node_id,
+                     f"execution {execution.id}", status=node_status(execution),
+                     data_id=str(execution.id))

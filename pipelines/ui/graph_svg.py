@@ -1,0 +1,140 @@
+"""Directed graphs drawn as inline SVG: a layered left-to-right layout, no JavaScript needed.
+
+Used for a run's pipeline graph (nodes are executions) and an artifact's lineage (artifacts and
+executions). Every label is escaped here; the caller passes plain text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from html import escape
+
+NODE_WIDTH, NODE_HEIGHT = 176, 54
+COLUMN_GAP, ROW_GAP, MARGIN = 64, 22, 12
+STATUS_COLOURS = {
+    "COMPLETE": "#cdeccd", "CACHED": "#d6e4fb", "FAILED": "#f8c9c9", "HALTED": "#ffd9a8",
+    "RUNNING": "#fff1a8", "SKIPPED": "#e4e4e4", "ARTIFACT": "#ffffff",
+}
+
+
+@dataclasses.dataclass
+class GraphNode:
+    """A box in the graph.
+
+    Attributes:
+        key: Unique within the graph; edges refer to it.
+        title: First line (e.g. the node id).
+        subtitle: Second line (e.g. status and duration).
+        status: Picks the fill colour (see STATUS_COLOURS).
+        href: Where a click goes (optional).
+        resolver: Drawn with a dashed border and rounded ends.
+        data_id: Written as `data-id` for the page's script (e.g. an execution id).
+    """
+
+    key: str
+    title: str
+    subtitle: str = ""
+    status: str = "COMPLETE"
+    href: str | None = None
+    resolver: bool = False
+    data_id: str = ""
+    highlight: bool = False
+
+
+@dataclasses.dataclass
+class GraphEdge:
+    """An arrow from one node key to another, optionally labelled."""
+
+    source: str
+    target: str
+    label: str = ""
+
+
+def layers(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge]) -> dict[str, int]:
+    """Each node's column: the length of the longest path reaching it (cycles are cut)."""
+    keys = {node.key for node in nodes}
+    incoming: dict[str, list[str]] = {key: [] for key in keys}
+    for edge in edges:
+        if edge.source in keys and edge.target in keys and edge.source != edge.target:
+            incoming[edge.target].append(edge.source)
+    column: dict[str, int] = {}
+
+    def depth(key: str, visiting: frozenset[str]) -> int:
+        if key not in column:
+            parents = [p for p in incoming[key] if p not in visiting]
+            column[key] = 1 + max((depth(p, visiting | {key}) for p in parents), default=-1)
+        return column[key]
+
+    for node in nodes:
+        depth(node.key, frozenset())
+    return column
+
+
+def positions(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge]) -> dict[str, tuple[int, int]]:
+    """Top-left corner of each node: columns by layer, rows in the given order."""
+    column = layers(nodes, edges)
+    rows_used: dict[int, int] = {}
+    placed = {}
+    for node in nodes:
+        col = column[node.key]
+        row = rows_used.get(col, 0)
+        rows_used[col] = row + 1
+        placed[node.key] = (MARGIN + col * (NODE_WIDTH + COLUMN_GAP),
+                            MARGIN + row * (NODE_HEIGHT + ROW_GAP))
+    return placed
+
+
+def render_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], css_class: str = "graph") -> str:
+    """The graph as one `<svg>` element (empty string for no nodes)."""
+    if not nodes:
+        return ""
+    placed = positions(nodes, edges)
+    width = max(x for x, _ in placed.values()) + NODE_WIDTH + MARGIN
+    height = max(y for _, y in placed.values()) + NODE_HEIGHT + MARGIN
+    arrows = "".join(_edge_svg(edge, placed) for edge in edges
+                     if edge.source in placed and edge.target in placed)
+    boxes = "".join(_node_svg(node, *placed[node.key]) for node in nodes)
+    marker = ("<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='7' "
+              "markerHeight='7' orient='auto'><path d='M0,0 L10,5 L0,10 z' fill='#8a93a6'/>"
+              "</marker></defs>")
+    return (f"<svg class='{escape(css_class)}' width='{width}' height='{height}' "
+            f"viewBox='0 0 {width} {height}' role='img'>{marker}{arrows}{boxes}</svg>")
+
+
+def _edge_svg(edge: GraphEdge, placed: dict[str, tuple[int, int]]) -> str:
+    sx, sy = placed[edge.source]
+    tx, ty = placed[edge.target]
+    x1, y1 = sx + NODE_WIDTH, sy + NODE_HEIGHT / 2
+    x2, y2 = tx, ty + NODE_HEIGHT / 2
+    if x2 <= x1:  # same or earlier column: leave from the bottom, enter from the top
+        x1, y1, x2, y2 = sx + NODE_WIDTH / 2, sy + NODE_HEIGHT, tx + NODE_WIDTH / 2, ty
+    bend = max(abs(x2 - x1) / 2, 20)
+    title = f"<title>{escape(edge.label)}</title>" if edge.label else ""
+    return (f"<path class='edge' d='M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},"
+            f"{y2:.0f} {x2:.0f},{y2:.0f}' fill='none' stroke='#8a93a6' stroke-width='1.4' "
+            f"marker-end='url(#arrow)'>{title}</path>")
+
+
+def _node_svg(node: GraphNode, x: int, y: int) -> str:
+    fill = STATUS_COLOURS.get(node.status, "#eeeeee")
+    radius = NODE_HEIGHT // 2 if node.resolver else 6
+    dash = " stroke-dasharray='5 3'" if node.resolver else ""
+    stroke = "#1d2433" if node.highlight else "#5b6478"
+    kind = "resolver" if node.resolver else "node"
+    shape = (f"<rect x='{x}' y='{y}' width='{NODE_WIDTH}' height='{NODE_HEIGHT}' rx='{radius}' "
+             f"fill='{fill}' stroke='{stroke}' stroke-width='{2.5 if node.highlight else 1.2}'{dash}/>")
+    text = (f"<text x='{x + NODE_WIDTH / 2:.0f}' y='{y + 22}' text-anchor='middle' "
+            f"class='title'>{escape(_clip(node.title))}</text>"
+            f"<text x='{x + NODE_WIDTH / 2:.0f}' y='{y + 40}' text-anchor='middle' "
+            f"class='sub'>{escape(_clip(node.subtitle, 30))}</text>")
+    body = (f"<g class='{kind} status-{escape(node.status.lower())}' data-key='{escape(node.key)}' "
+            f"data-id='{escape(node.data_id)}' tabindex='0'><title>{escape(node.title)}</title>"
+            f"{shape}{text}</g>")
+    if node.href:
+        return f"<a href='{escape(node.href)}'>{body}</a>"
+    return body
+
+
+def _clip(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

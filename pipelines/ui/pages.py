@@ -1,0 +1,148 @@
+"""The HTML pages: each reads the store once, then renders one template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from pipelines.ui import artifacts, compare, models, queries, spans_chart
+from pipelines.ui.graph_svg import GraphEdge, GraphNode, render_svg
+from pipelines.ui.templating import format_seconds
+
+DEFAULT_METRIC = "auc"
+
+
+def int_param(request: Request, name: str) -> int | None:
+    """An optional integer query parameter.
+
+    Raises:
+        HTTPException: 400 when present but not an integer.
+    """
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise HTTPException(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
+
+
+def list_param(request: Request, name: str) -> list[str]:
+    """A repeatable or comma-separated query parameter, blanks dropped."""
+    return [item.strip() for raw in request.query_params.getlist(name)
+            for item in raw.split(",") if item.strip()]
+
+
+def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    html = request.app.state.templates.get_template(template).render(
+        location=request.app.state.ui.source.location, **context)
+    return HTMLResponse(html)
+
+
+def _read(request: Request, query: Any) -> Any:
+    return request.app.state.ui.source.read(query)
+
+
+def runs_page(request: Request) -> HTMLResponse:
+    """Runs, newest first, filtered by pipeline and status, 50 to a page."""
+    pipeline = request.query_params.get("pipeline") or None
+    status = request.query_params.get("status") or None
+    before = int_param(request, "before")
+    page = _read(request, lambda store: queries.list_runs(store, pipeline, status, before))
+    running = any(run.status == "RUNNING" for run in page.runs)
+    return _render(request, "runs.html", page=page, pipeline=pipeline or "", status=status or "",
+                   statuses=queries.RUN_STATUSES, running=running)
+
+
+def run_graph_svg(detail: queries.RunDetail) -> str:
+    """The run's pipeline graph: one box per node, coloured by status, resolvers dashed."""
+    nodes = []
+    for node in detail.nodes:
+        subtitle = node.status.lower()
+        if node.status not in ("CACHED", "RUNNING"):
+            subtitle += f" · {format_seconds(node.duration_s)}"
+        nodes.append(GraphNode(node.node_id, node.node_id, subtitle, node.status,
+                               resolver=node.is_resolver, data_id=str(node.execution_id)))
+    edges = [GraphEdge(source, target, label) for source, target, label in detail.edges]
+    return render_svg(nodes, edges)
+
+
+def run_page(request: Request) -> HTMLResponse:
+    """One run: its graph, properties and a panel per node."""
+    name = request.path_params["name"]
+    detail = _read(request, lambda store: queries.run_detail(store, name))
+    return _render(request, "run.html", detail=detail, run=detail.summary,
+                   graph=run_graph_svg(detail))
+
+
+def artifacts_page(request: Request) -> HTMLResponse:
+    """Artifacts, newest first, optionally of one type."""
+    type_name = request.query_params.get("type") or None
+    before = int_param(request, "before")
+    found, next_before = _read(
+        request, lambda store: artifacts.list_artifacts(store, type_name, before))
+    return _render(request, "artifacts.html", artifacts=found, next_before=next_before,
+                   type_name=type_name or "")
+
+
+def artifact_page(request: Request) -> HTMLResponse:
+    """One artifact: what it is, who made and used it, its report and its lineage graph."""
+    artifact_id = request.path_params["artifact_id"]
+
+    def query(store: Any) -> tuple[Any, Any]:
+        return (artifacts.artifact_detail(store, artifact_id),
+                artifacts.lineage_graph(store, artifact_id))
+
+    detail, graph = _read(request, query)
+    return _render(request, "artifact.html", artifact=detail,
+                   lineage=render_svg(graph.nodes, graph.edges, css_class="graph lineage"))
+
+
+def artifact_report(request: Request) -> HTMLResponse:
+    """The artifact's report page (statistics, anomalies or sliced evaluation), self-contained."""
+    artifact_id = request.path_params["artifact_id"]
+    return HTMLResponse(_read(request,
+                              lambda store: artifacts.artifact_report_html(store, artifact_id)))
+
+
+def compare_subjects(request: Request, store: Any) -> tuple[list[str], list[str]]:
+    """The run names and labels to compare, from `runs=` or `models=` (model artifact ids)."""
+    model_ids = list_param(request, "models")
+    if model_ids:
+        if not all(item.isdigit() for item in model_ids):
+            raise HTTPException(400, f"models must be artifact ids, got {model_ids}")
+        pairs = compare.runs_evaluating_models(store, [int(item) for item in model_ids])
+        return [run for run, _ in pairs], [label for _, label in pairs]
+    names = list_param(request, "runs")
+    return names, names
+
+
+def compare_page(request: Request) -> HTMLResponse:
+    """Two or more runs (or models) side by side, and a metric over spans of their pipeline."""
+    metric = request.query_params.get("metric") or DEFAULT_METRIC
+
+    def query(store: Any) -> dict[str, Any]:
+        names, labels = compare_subjects(request, store)
+        recent = queries.list_runs(store, limit=30).runs
+        if len(names) < 2:
+            return {"comparison": None, "recent": recent, "points": [], "pipeline": ""}
+        result = compare.compare_runs(store, names, labels)
+        pipeline = queries.run_detail(store, names[0]).summary.pipeline
+        return {"comparison": result, "recent": recent, "pipeline": pipeline,
+                "points": spans_chart.metric_over_spans(store, pipeline, metric)}
+
+    data = _read(request, query)
+    chart = spans_chart.chart_svg(data["points"], metric)
+    return _render(request, "compare.html", metric=metric, chart=chart, **data)
+
+
+def models_page(request: Request) -> HTMLResponse:
+    """Pushed versions per model name; with --serving-url, which the server has AVAILABLE."""
+    versions = _read(request, models.pushed_versions)
+    serving_url = request.app.state.ui.serving_url
+    errors = models.with_serving_states(versions, serving_url)
+    return _render(request, "models.html", versions=versions, serving_url=serving_url or "",
+                   serving_errors=errors)

@@ -1,0 +1,241 @@
+"""Read-only queries the UI needs on top of `MetadataStore`: pages of runs, one run as a graph."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pipelines.artifacts import Artifact
+from pipelines.metadata.store import PIPELINE_CONTEXT, RUN_CONTEXT, ExecutionRecord, MetadataStore
+from pipelines.ui.source import StoreUnavailable
+
+RUN_STATUSES = ("RUNNING", "COMPLETE", "FAILED", "CANCELLED")
+NODE_COUNTS = ("complete", "cached", "failed", "skipped")
+# Execution properties shown in their own place on a node's panel, not in the generic list.
+SPECIAL_PROPERTIES = ("node_id", "pipeline_name", "run_id", "cache_key", "error_message",
+                      "traceback", "log_path")
+DEFAULT_PAGE_SIZE = 50
+Ported = list[tuple[str, Artifact]]  # (port name, artifact) pairs of one execution
+
+
+class NotFound(StoreUnavailable):
+    """The store has no run or artifact by that name or id."""
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """One row of the runs page."""
+
+    id: int
+    name: str
+    pipeline: str
+    status: str
+    started_at_ms: int | None
+    duration_s: float | None
+    counts: dict[str, int | None]
+    properties: dict[str, Any]
+
+
+@dataclasses.dataclass
+class RunsPage:
+    """A page of runs, newest first; `next_before` is the cursor of the following page."""
+
+    runs: list[RunSummary]
+    pipelines: list[str]
+    next_before: int | None
+
+
+@dataclasses.dataclass
+class ArtifactRef:
+    """An artifact as a link: id, type, port and the few properties worth showing inline."""
+
+    id: int
+    type: str
+    port: str
+    uri: str
+    span: Any = None
+
+    @classmethod
+    def of(cls, artifact: Artifact, port: str = "") -> ArtifactRef:
+        """The reference of an artifact seen on a port."""
+        return cls(int(artifact.id or 0), artifact.type_name, port, artifact.uri,
+                   artifact.properties.get("span"))
+
+
+@dataclasses.dataclass
+class NodeRun:
+    """One node's execution within a run, as its panel shows it."""
+
+    execution_id: int
+    node_id: str
+    component: str
+    status: str
+    is_resolver: bool
+    started_at_ms: int
+    duration_s: float
+    cache_key: str | None
+    error: str | None
+    traceback: str | None
+    log_path: str | None
+    properties: dict[str, Any]
+    inputs: list[ArtifactRef]
+    outputs: list[ArtifactRef]
+
+
+@dataclasses.dataclass
+class RunDetail:
+    """A run, its nodes and the edges between them (producer node, consumer node, artifact type)."""
+
+    summary: RunSummary
+    nodes: list[NodeRun]
+    edges: list[tuple[str, str, str]]
+
+
+def _run_summary(context: Any, executions: list[ExecutionRecord] | None = None) -> RunSummary:
+    from pipelines.metadata import codec
+
+    props = {key: codec.get_value(value) for key, value in context.custom_properties.items()}
+    counts: dict[str, int | None] = {name: props.get(f"n_{name}") for name in NODE_COUNTS}
+    if executions is not None and props.get("status") == "RUNNING":
+        counts = _count_statuses(executions)
+    return RunSummary(context.id, context.name, str(props.get("pipeline_name", "?")),
+                      str(props.get("status", "?")), props.get("started_at_ms"),
+                      props.get("duration_s"), counts, props)
+
+
+def _count_statuses(executions: list[ExecutionRecord]) -> dict[str, int | None]:
+    counts: dict[str, int | None] = {name: 0 for name in NODE_COUNTS}
+    for execution in executions:
+        key = node_status(execution).lower()
+        if key in counts:
+            counts[key] = (counts[key] or 0) + 1
+    return counts
+
+
+def node_status(execution: ExecutionRecord) -> str:
+    """COMPLETE, CACHED, FAILED, RUNNING, or HALTED (completed, but stopped the run on purpose)."""
+    if execution.state == "COMPLETE" and execution.properties.get("halted"):
+        return "HALTED"
+    return execution.state
+
+
+def pipeline_names(store: MetadataStore) -> list[str]:
+    """Every pipeline recorded in the store, sorted."""
+    return sorted(context.name for context in store.mlmd.get_contexts_by_type(PIPELINE_CONTEXT))
+
+
+def list_runs(store: MetadataStore, pipeline: str | None = None, status: str | None = None,
+              before: int | None = None, limit: int = DEFAULT_PAGE_SIZE) -> RunsPage:
+    """One page of runs, newest first, filtered by pipeline and status.
+
+    Filters are matched against the known pipelines and statuses before they reach MLMD's filter
+    query, so no user text is ever spliced into it.
+    """
+    from ml_metadata.metadata_store import metadata_store
+
+    pipelines = pipeline_names(store)
+    if (pipeline and pipeline not in pipelines) or (status and status not in RUN_STATUSES):
+        return RunsPage([], pipelines, None)
+    clauses = [f"type = '{RUN_CONTEXT}'"]
+    if pipeline:
+        clauses.append(f"custom_properties.pipeline_name.string_value = '{pipeline}'")
+    if status:
+        clauses.append(f"custom_properties.status.string_value = '{status}'")
+    if before is not None:
+        clauses.append(f"id < {int(before)}")
+    options = metadata_store.ListOptions(limit=limit + 1, order_by=metadata_store.OrderByField.ID,
+                                         is_asc=False, filter_query=" AND ".join(clauses))
+    contexts = store.mlmd.get_contexts(list_options=options)
+    page = contexts[:limit]
+    runs = []
+    for context in page:
+        running = _is_running(context)
+        runs.append(_run_summary(context, store.executions_of_run(context.id) if running else None))
+    next_before = page[-1].id if len(contexts) > limit else None
+    return RunsPage(runs, pipelines, next_before)
+
+
+def _is_running(context: Any) -> bool:
+    status = context.custom_properties.get("status")
+    return status is not None and status.string_value == "RUNNING"
+
+
+def run_context(store: MetadataStore, name: str) -> Any:
+    """The MLMD context of a run by its name.
+
+    Raises:
+        NotFound: no run has that name.
+    """
+    context = store.mlmd.get_context_by_type_and_name(RUN_CONTEXT, name)
+    if context is None:
+        raise NotFound(f"no run named {name!r} in {store.location}")
+    return context
+
+
+def run_detail(store: MetadataStore, name: str) -> RunDetail:
+    """A run with each node's latest execution and the artifact edges between them."""
+    context = run_context(store, name)
+    executions = latest_per_node(store.executions_of_run(context.id))
+    events = store.events_of_executions([e.id for e in executions])
+    artifacts = {a.id: a for a in store.artifacts_by_id({event.artifact_id for event in events})}
+    linked = _linked_artifacts(events, artifacts)
+    producers = {artifact.id: execution_id
+                 for execution_id, (_, outputs, resolved) in linked.items()
+                 for _, artifact in outputs + resolved}
+    by_id = {execution.id: execution for execution in executions}
+    nodes, edges = [], []
+    for execution in executions:
+        inputs, outputs, resolved = linked.get(execution.id, ([], [], []))
+        nodes.append(_node_run(execution, inputs, outputs + resolved, is_resolver=bool(resolved)))
+        for _, artifact in inputs:
+            producer = by_id.get(producers.get(artifact.id, -1))
+            if producer is not None and producer.id != execution.id:
+                edges.append((producer.node_id, execution.node_id, artifact.type_name))
+    return RunDetail(_run_summary(context, executions), nodes, sorted(set(edges)))
+
+
+def latest_per_node(executions: list[ExecutionRecord]) -> list[ExecutionRecord]:
+    """The newest execution of each node, in the order the nodes first ran."""
+    latest: dict[str, ExecutionRecord] = {}
+    for execution in executions:
+        latest[execution.node_id] = execution
+    order = {node_id: index for index, node_id in
+             enumerate(dict.fromkeys(e.node_id for e in executions))}
+    return sorted(latest.values(), key=lambda e: order[e.node_id])
+
+
+def _linked_artifacts(events: list[Any], artifacts: dict[int, Artifact],
+                      ) -> dict[int, tuple[Ported, Ported, Ported]]:
+    """Maps execution id -> (inputs, outputs, resolved) as (port, artifact) pairs."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    kinds = {metadata_store_pb2.Event.INPUT: 0, metadata_store_pb2.Event.OUTPUT: 1,
+             metadata_store_pb2.Event.INTERNAL_OUTPUT: 2}
+    linked: dict[int, tuple[Ported, Ported, Ported]] = {}
+    for event in events:
+        if event.type not in kinds or event.artifact_id not in artifacts:
+            continue
+        ports = linked.setdefault(event.execution_id, ([], [], []))
+        ports[kinds[event.type]].append((event_port(event), artifacts[event.artifact_id]))
+    return linked
+
+
+def event_port(event: Any) -> str:
+    """The port name an event's path records ("" when it has none)."""
+    return next((step.key for step in event.path.steps if step.HasField("key")), "")
+
+
+def _node_run(execution: ExecutionRecord, inputs: Ported, outputs: Ported,
+              is_resolver: bool) -> NodeRun:
+    props = execution.properties
+    return NodeRun(
+        execution_id=execution.id, node_id=execution.node_id, component=execution.component,
+        status=node_status(execution), is_resolver=is_resolver,
+        started_at_ms=execution.created_at_ms,
+        duration_s=max(execution.updated_at_ms - execution.created_at_ms, 0) / 1000.0,
+        cache_key=props.get("cache_key"),
+        error=props.get("error_message") or props.get("halted"),
+        traceback=props.get("traceback"), log_path=props.get("log_path"),
+        properties={k: v for k, v in sorted(props.items()) if k not in SPECIAL_PROPERTIES},
+        inputs=[ArtifactRef.of(artifact, port) for port, artifact in inputs],
+        outputs=[ArtifactRef.of(artifact, port) for port, artifact in outputs])
