@@ -1,4 +1,4 @@
-"""Cache keys: component + code fingerprint + user module files + parameters + input artifact ids."""
+"""Cache keys: component + code fingerprint + user modules + parameters + driver facts + inputs."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from pipelines.dsl.parameters import canonical_text
 from pipelines.errors import PipelineDefinitionError
 
 
-def cache_key(pipeline_name: str, node: Node, inputs: dict[str, Artifact | None]) -> str:
+def cache_key(pipeline_name: str, node: Node, inputs: dict[str, Artifact | None],
+              driver_facts: dict[str, Any] | None = None) -> str:
     """The key under which a node's outputs are reused.
 
     Two executions share a key exactly when they are the same node of the same pipeline, running
-    the same component source and user module files, with the same parameters and the same input
-    artifacts.
+    the same code (see `Component.code_fingerprint`) and user module files, with the same
+    parameters, the same driver facts (e.g. span, version and fingerprint of the input files) and
+    the same input artifacts.
     """
     material = {
         "pipeline": pipeline_name,
@@ -30,6 +32,7 @@ def cache_key(pipeline_name: str, node: Node, inputs: dict[str, Artifact | None]
         "code": node.component.source_fingerprint,
         "modules": module_fingerprints(node),
         "parameters": {name: canonical_text(value) for name, value in node.parameters.items()},
+        "driver": driver_facts or {},
         "inputs": {port: (artifact.id if artifact is not None else None)
                    for port, artifact in sorted(inputs.items())},
     }

@@ -1,18 +1,14 @@
-"""Loads a pipeline file: it defines `pipeline` or `create_pipeline(**params)`."""
+"""The CLI's side of pipeline files: `--param NAME=VALUE` parsing (loading lives in the DSL)."""
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import json
-import os
-import sys
-import traceback
-import typing
 from typing import Any
 
-from pipelines.dsl.pipeline import Pipeline
-from pipelines.errors import PipelineDefinitionError, PipelineFileError
+from pipelines.dsl.loading import factory_parameters, load_pipeline
+from pipelines.errors import PipelineFileError
+
+__all__ = ["factory_parameters", "load_pipeline", "parse_params"]
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
@@ -31,115 +27,3 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             params[name] = text
     return params
-
-
-def load_pipeline(path: str, params: dict[str, Any] | None = None) -> Pipeline:
-    """Imports a pipeline file with its directory importable, and returns its Pipeline.
-
-    Raises:
-        PipelineFileError: the file is missing, has a syntax error, raises while loading,
-            defines no pipeline, or the params do not fit `create_pipeline`.
-    """
-    params = params or {}
-    module = load_pipeline_module(path)
-    factory = getattr(module, "create_pipeline", None)
-    if callable(factory):
-        pipeline = _call_factory(path, factory, params)
-    elif isinstance(getattr(module, "pipeline", None), Pipeline):
-        if params:
-            raise PipelineFileError(
-                f"{path}: --param given but the file defines a fixed `pipeline`; define "
-                "create_pipeline(**params) to accept parameters")
-        pipeline = module.pipeline
-    else:
-        raise PipelineFileError(
-            f"{path}: defines neither `pipeline = Pipeline(...)` nor `create_pipeline(**params)`")
-    if not isinstance(pipeline, Pipeline):
-        raise PipelineFileError(
-            f"{path}: create_pipeline returned {type(pipeline).__name__}, expected a Pipeline")
-    return pipeline
-
-
-def factory_parameters(path: str) -> list[inspect.Parameter]:
-    """The parameters of the file's `create_pipeline` (annotations resolved); [] for a fixed pipeline."""
-    factory = getattr(load_pipeline_module(path), "create_pipeline", None)
-    if not callable(factory):
-        return []
-    hints = typing.get_type_hints(factory)
-    return [parameter.replace(annotation=hints.get(name, parameter.annotation))
-            for name, parameter in inspect.signature(factory).parameters.items()
-            if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)]
-
-
-def load_pipeline_module(path: str) -> Any:
-    """Imports a pipeline file as a module, with its directory importable.
-
-    Raises:
-        PipelineFileError: the file is missing, has a syntax error or raises while loading.
-    """
-    if not os.path.isfile(path):
-        raise PipelineFileError(f"pipeline file not found: {path}")
-    directory = os.path.dirname(os.path.abspath(path))
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
-    name = "starling_pipeline_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise PipelineFileError(f"{path}: not a Python file")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as error:
-        raise PipelineFileError(
-            f"{error.filename or path}:{error.lineno}: syntax error: {error.msg}") from None
-    except Exception as error:
-        raise PipelineFileError(_describe_load_error(path, error)) from None
-    return module
-
-
-def _call_factory(path: str, factory: Any, params: dict[str, Any]) -> Any:
-    signature = inspect.signature(factory)
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    unknown = [name for name in params if name not in signature.parameters]
-    if unknown and not accepts_any:
-        accepted = ", ".join(signature.parameters) or "none"
-        raise PipelineFileError(
-            f"{path}: create_pipeline has no parameter '{unknown[0]}' (parameters: {accepted})")
-    hints = typing.get_type_hints(factory)
-    coerced = {name: _coerce(path, name, value, hints.get(name)) for name, value in params.items()}
-    try:
-        return factory(**coerced)
-    except TypeError as error:
-        raise PipelineFileError(f"{path}: create_pipeline: {error}") from None
-    except Exception as error:
-        raise PipelineFileError(_describe_load_error(path, error)) from None
-
-
-def _coerce(path: str, name: str, value: Any, annotation: Any) -> Any:
-    if isinstance(value, str) and annotation not in (str, None, Any) and value[:1] in "[{":
-        try:
-            return json.loads(value)  # structured values travel as JSON text (e.g. from Kubeflow)
-        except json.JSONDecodeError:
-            pass
-    if annotation in (str,) and not isinstance(value, str):
-        return json.dumps(value) if isinstance(value, list | dict) else str(value)
-    if annotation in (int, float) and isinstance(value, str):
-        try:
-            return annotation(value)
-        except ValueError:
-            raise PipelineFileError(
-                f"{path}: parameter '{name}' expects {annotation.__name__}, got {value!r}") from None
-    if annotation is float and isinstance(value, int):
-        return float(value)
-    return value
-
-
-def _describe_load_error(path: str, error: Exception) -> str:
-    """'file:line: ErrorType: message', pointing at the deepest frame in the pipeline's directory."""
-    prefix = "invalid pipeline" if isinstance(error, PipelineDefinitionError) else type(error).__name__
-    directory = os.path.dirname(os.path.abspath(path))
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if os.path.abspath(frame.filename).startswith(directory)]
-    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else path
-    return f"{where}: {prefix}: {error}"

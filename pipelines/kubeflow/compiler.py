@@ -11,7 +11,7 @@ import sys
 import tempfile
 from typing import Any
 
-from pipelines.cli.loader import factory_parameters, load_pipeline
+from pipelines.dsl.loading import factory_parameters, load_pipeline
 from pipelines.errors import PipelineFileError
 from pipelines.kubeflow.codegen import (
     CompileSettings,

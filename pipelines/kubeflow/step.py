@@ -1,8 +1,9 @@
 """Runs one Starling node inside a Kubeflow Pipelines step (the generated component's body).
 
 Inputs and outputs arrive as KFP artifacts whose `.path` is a local directory; Starling's
-properties and type name travel in their metadata. With a metadata URL, the step records its
-execution and artifacts in that MLMD store exactly as the local runner does, which is what lets
+properties and type name travel in their metadata. The node runs through the same launcher as
+locally (`pipelines.runner.launcher`). With a metadata URL, the step records its execution and
+artifacts in that MLMD store exactly as the local runner does, which is what lets caching and
 resolvers (warm-start, baselines, previous spans) work on Kubeflow.
 """
 
@@ -15,13 +16,15 @@ import tempfile
 from typing import Any
 
 from pipelines.artifacts import Artifact, artifact_class
-from pipelines.cli.loader import load_pipeline
+from pipelines.dsl.loading import load_pipeline
 from pipelines.dsl.node import Node
+from pipelines.dsl.pipeline import Pipeline
 from pipelines.errors import StarlingError
 from pipelines.kubeflow import artifact_types as kinds
-from pipelines.metadata import MetadataStore, config_from_url
-from pipelines.runner.context import ExecutionContext
-from pipelines.runner.node_execution import describe_error, invoke_component, new_output_artifacts
+from pipelines.metadata import MetadataStore, config_from_url, sqlite_config
+from pipelines.runner.launcher import RunEnvironment, launch, process_identity
+from pipelines.runner.results import FAILED
+from pipelines.runner.signals import sigterm_as_interrupt
 
 
 def run_step(*, pipeline_file: str, node_id: str, metadata_url: str, run_id: str,
@@ -29,23 +32,37 @@ def run_step(*, pipeline_file: str, node_id: str, metadata_url: str, run_id: str
              reports: dict[str, Any], summaries: dict[str, Any], metrics: dict[str, Any]) -> None:
     """Runs the node `node_id` of the pipeline file with KFP artifacts as its inputs and outputs.
 
+    The node goes through the same launcher as a local run: driver, cache key, staging next to
+    the KFP output path, atomic rename into it, MLMD record. A cached result is passed on by
+    reference (downstream steps read the cached artifact's uri).
+
     Raises:
-        Exception: whatever the component raised, after recording the failure; KFP then marks
-            the step (and the run) failed with this message.
+        StarlingError: the node failed or halted (after its execution is recorded FAILED, or
+            COMPLETE with `halted`); KFP then marks the step (and the run) failed.
     """
     pipeline = load_pipeline(pipeline_file, params)
     node = pipeline.node(node_id)
-    store = MetadataStore(config_from_url(metadata_url)) if metadata_url else None
-    contexts = _contexts(store, pipeline.name, run_id)
+    env = _environment(pipeline, metadata_url, run_id)
     starling_inputs = {port: to_starling(artifact) for port, artifact in inputs.items()}
+    if not metadata_url:  # a private scratch store: ids from other steps' stores mean nothing here
+        for artifact in starling_inputs.values():
+            if artifact is not None:
+                artifact.id = None
     _check_required_inputs(node, starling_inputs)
-    if node.is_resolver:
-        _resolve(node, pipeline.name, store, contexts, starling_inputs, outputs)
-        return
-    produced = _execute(node, pipeline, store, contexts, run_id, starling_inputs, outputs)
-    for name, artifact in produced.items():
-        write_metadata(outputs[name], artifact)
-        _publish_reports(name, artifact, reports, summaries, metrics)
+    output_uris = None if node.is_resolver else {name: kfp.path for name, kfp in outputs.items()}
+    for path in (output_uris or {}).values():
+        _remove_if_empty(path)
+    with sigterm_as_interrupt():
+        result = launch(node, env, starling_inputs, output_uris)
+    for name, artifact in result.outputs.items():
+        target = outputs[name]
+        by_reference = artifact is None or os.path.abspath(artifact.uri) != os.path.abspath(target.path)
+        os.makedirs(target.path, exist_ok=True)
+        write_metadata(target, artifact, reference=by_reference)
+        if artifact is not None and not node.is_resolver:
+            _publish_reports(name, artifact, reports, summaries, metrics)
+    if result.status == FAILED:
+        raise StarlingError(f"node '{node.id}' failed: {result.error}")
 
 
 def to_starling(kfp_artifact: Any) -> Artifact | None:
@@ -82,60 +99,33 @@ def write_metadata(kfp_artifact: Any, artifact: Artifact | None, reference: bool
         kfp_artifact.metadata[kinds.REFERENCE_URI_KEY] = artifact.uri
 
 
-def _contexts(store: MetadataStore | None, pipeline_name: str, run_id: str) -> list[Any]:
-    if store is None:
-        return []
-    return [store.pipeline_context(pipeline_name),
-            store.create_run_context(run_id, {"pipeline_name": pipeline_name, "orchestrator": "kubeflow"})]
+def _environment(pipeline: Pipeline, metadata_url: str, run_id: str) -> RunEnvironment:
+    """The step's run environment: the shared store at `metadata_url`, or a private scratch one."""
+    scratch = os.path.join(tempfile.gettempdir(), "starling-scratch")
+    if metadata_url:
+        store = MetadataStore(config_from_url(metadata_url))
+    else:
+        os.makedirs(scratch, exist_ok=True)
+        handle, path = tempfile.mkstemp(suffix=".sqlite", dir=scratch)
+        os.close(handle)
+        store = MetadataStore(sqlite_config(path))
+    contexts = [store.pipeline_context(pipeline.name),
+                store.create_run_context(run_id, {"pipeline_name": pipeline.name,
+                                                  "orchestrator": "kubeflow", **process_identity()})]
+    return RunEnvironment(pipeline.name, os.path.abspath(pipeline.root), run_id, store, contexts,
+                          tuple(pipeline.beam_args), pipeline.enable_cache, scratch)
+
+
+def _remove_if_empty(path: str) -> None:
+    """KFP may create an output directory in advance; the launcher renames staging into it."""
+    if os.path.isdir(path) and not os.listdir(path):
+        os.rmdir(path)
 
 
 def _check_required_inputs(node: Node, inputs: dict[str, Artifact | None]) -> None:
     for port, artifact in inputs.items():
         if artifact is None and not node.component.signature.inputs[port].optional:
             raise StarlingError(f"node '{node.id}' input '{port}' is empty: its resolver found no artifact")
-
-
-def _resolve(node: Node, pipeline_name: str, store: MetadataStore | None, contexts: list[Any],
-             inputs: dict[str, Artifact | None], outputs: dict[str, Any]) -> None:
-    component = node.component
-    resolved = component.resolve(store, pipeline_name, inputs, node) if store is not None else None
-    if store is not None:
-        present = {port: a for port, a in inputs.items() if a is not None and a.id is not None}
-        store.record_resolution(component.name, {"node_id": node.id, "pipeline_name": pipeline_name},
-                                present, {component.output_name: resolved} if resolved else {},
-                                contexts)
-    target = outputs[component.output_name]
-    os.makedirs(target.path, exist_ok=True)
-    write_metadata(target, resolved, reference=True)
-
-
-def _execute(node: Node, pipeline: Any, store: MetadataStore | None, contexts: list[Any],
-             run_id: str, inputs: dict[str, Artifact | None],
-             outputs: dict[str, Any]) -> dict[str, Artifact]:
-    produced = new_output_artifacts(node, pipeline.name, inputs,
-                                    {name: kfp.path for name, kfp in outputs.items()})
-    for artifact in produced.values():
-        os.makedirs(artifact.uri, exist_ok=True)
-    recorded_inputs = {p: a for p, a in inputs.items() if a is not None and a.id is not None}
-    properties = {"node_id": node.id, "pipeline_name": pipeline.name, "run_id": run_id}
-    execution_id = (store.start_execution(node.component.name, properties, recorded_inputs, contexts)
-                    if store is not None else 0)
-    context = ExecutionContext(pipeline.name, pipeline.root, run_id, node.id, execution_id,
-                               tuple(pipeline.beam_args), tempfile.mkdtemp(prefix="starling-"))
-    try:
-        invoke_component(node, inputs, produced, context)
-    except BaseException as error:
-        if store is not None:
-            store.finish_execution(execution_id, node.component.name, "FAILED",
-                                   {**properties, "error_message": describe_error(error)[:4000]}, {},
-                                   contexts)
-        raise
-    for artifact in produced.values():
-        artifact.state = "LIVE"
-    if store is not None:
-        store.finish_execution(execution_id, node.component.name, "COMPLETE", properties, produced,
-                               contexts)
-    return produced
 
 
 def _publish_reports(name: str, artifact: Artifact, reports: dict[str, Any],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from pipelines.artifacts import Artifact
@@ -67,6 +68,19 @@ class MetadataStore:
         self._execution_type_ids: dict[str, int] = {}
         self._context_type_ids: dict[str, int] = {}
 
+    @contextmanager
+    def _mlmd(self, operation: str) -> Iterator[None]:
+        """Serialises a call into MLMD and turns its errors into one-line MetadataErrors."""
+        with self._lock:
+            try:
+                yield
+            except MetadataError:
+                raise
+            except Exception as error:  # MLMD raises its own status errors, ValueError, ...
+                reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+                raise MetadataError(f"metadata store {operation} failed ({self.location}): "
+                                    f"{reason}") from error
+
     @property
     def mlmd(self) -> Any:
         """The underlying `ml_metadata.MetadataStore`, for queries Starling does not wrap."""
@@ -86,7 +100,7 @@ class MetadataStore:
             if artifact_class.BASE_TYPE:
                 artifact_type.base_type = pb.ArtifactType.SystemDefinedBaseType.Value(
                     artifact_class.BASE_TYPE)
-            with self._lock:
+            with self._mlmd("put_artifact_type"):
                 type_id = self._store.put_artifact_type(artifact_type, can_add_fields=True)
             self._artifact_type_ids[name] = type_id
             self._type_names[type_id] = name
@@ -94,21 +108,21 @@ class MetadataStore:
 
     def _type_name(self, type_id: int) -> str:
         if type_id not in self._type_names:
-            with self._lock:
+            with self._mlmd("get_artifact_types"):
                 for artifact_type in self._store.get_artifact_types():
                     self._type_names[artifact_type.id] = artifact_type.name
         return self._type_names.get(type_id, "Artifact")
 
     def _execution_type_id(self, component: str) -> int:
         if component not in self._execution_type_ids:
-            with self._lock:
+            with self._mlmd("put_execution_type"):
                 self._execution_type_ids[component] = self._store.put_execution_type(
                     self._pb.ExecutionType(name=component), can_add_fields=True)
         return self._execution_type_ids[component]
 
     def _context_type_id(self, name: str) -> int:
         if name not in self._context_type_ids:
-            with self._lock:
+            with self._mlmd("put_context_type"):
                 self._context_type_ids[name] = self._store.put_context_type(
                     self._pb.ContextType(name=name), can_add_fields=True)
         return self._context_type_ids[name]
@@ -127,12 +141,12 @@ class MetadataStore:
         """Sets custom properties on a context (e.g. a run's final status)."""
         for name, value in properties.items():
             codec.set_value(context.custom_properties[name], value)
-        with self._lock:
+        with self._mlmd("put_contexts"):
             self._store.put_contexts([context])
 
     def _get_or_create_context(self, type_name: str, name: str, props: dict[str, Any]) -> Any:
         type_id = self._context_type_id(type_name)
-        with self._lock:
+        with self._mlmd("get_context_by_type_and_name"):
             existing = self._store.get_context_by_type_and_name(type_name, name)
             if existing is not None:
                 return existing
@@ -151,7 +165,7 @@ class MetadataStore:
         """Records a RUNNING execution with INPUT events for its input artifacts."""
         execution = self._new_execution(component, "RUNNING", properties)
         events = self._events(inputs, self._pb.Event.INPUT)
-        with self._lock:
+        with self._mlmd("put_execution"):
             execution_id, _, _ = self._store.put_execution(execution, events, list(contexts))
         return execution_id
 
@@ -166,7 +180,7 @@ class MetadataStore:
         execution = self._new_execution(component, state, properties)
         execution.id = execution_id
         events = self._events(outputs, self._pb.Event.OUTPUT)
-        with self._lock:
+        with self._mlmd("put_execution"):
             _, artifact_ids, _ = self._store.put_execution(
                 execution, events, list(contexts), reuse_context_if_already_exist=True)
         for artifact, artifact_id in zip(_flatten(outputs), artifact_ids, strict=True):
@@ -180,7 +194,7 @@ class MetadataStore:
         execution = self._new_execution(component, "CACHED", properties)
         events = self._events(inputs, self._pb.Event.INPUT)
         events += self._events(outputs, self._pb.Event.OUTPUT)
-        with self._lock:
+        with self._mlmd("put_execution"):
             execution_id, _, _ = self._store.put_execution(execution, events, list(contexts))
         return execution_id
 
@@ -192,7 +206,7 @@ class MetadataStore:
         execution = self._new_execution(component, state, properties)
         events = self._events(inputs, self._pb.Event.INPUT)
         events += self._events(resolved, self._pb.Event.INTERNAL_OUTPUT)
-        with self._lock:
+        with self._mlmd("put_execution"):
             execution_id, _, _ = self._store.put_execution(execution, events, list(contexts))
         return execution_id
 
@@ -206,12 +220,25 @@ class MetadataStore:
         return execution
 
     def _events(self, artifacts: dict[str, Artifact], event_type: int) -> list[tuple[Any, Any]]:
-        pairs = []
+        """One event per distinct artifact; an artifact on several ports names them all in its path.
+
+        MLMD keeps one event per (artifact, execution, type), so the same artifact on two input
+        ports (a candidate that is also the latest blessed model) is one event, path
+        `[port_a, 0, port_b, 0]`.
+        """
+        ports_of: dict[int, list[str]] = {}
+        by_identity: dict[int, Artifact] = {}
         for port, artifact in artifacts.items():
+            identity = artifact.id if artifact.id is not None else -id(artifact)
+            by_identity.setdefault(identity, artifact)
+            ports_of.setdefault(identity, []).append(port)
+        pairs = []
+        for identity, artifact in by_identity.items():
             proto = codec.to_proto(artifact, self.artifact_type_id(type(artifact)))
             event = self._pb.Event(type=event_type)
-            event.path.steps.add().key = port
-            event.path.steps.add().index = 0
+            for port in ports_of[identity]:
+                event.path.steps.add().key = port
+                event.path.steps.add().index = 0
             pairs.append((proto, event))
         return pairs
 
@@ -226,7 +253,7 @@ class MetadataStore:
                  "last_known_state = COMPLETE")
         options = metadata_store.ListOptions(
             limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False, filter_query=query)
-        with self._lock:
+        with self._mlmd("get_executions"):
             executions = self._store.get_executions(list_options=options)
         if not executions:
             return None
@@ -236,19 +263,19 @@ class MetadataStore:
     def execution_artifacts(self, execution_id: int, event_type: str) -> dict[str, Artifact]:
         """Artifacts linked to an execution by events of one type, keyed by port name."""
         wanted = self._pb.Event.Type.Value(event_type)
-        with self._lock:
+        with self._mlmd("get_events_by_execution_ids"):
             events = [e for e in self._store.get_events_by_execution_ids([execution_id])
                       if e.type == wanted]
         by_id = {a.id: a for a in self.artifacts_by_id([e.artifact_id for e in events])}
-        return {_port_of(event): by_id[event.artifact_id] for event in events
-                if event.artifact_id in by_id}
+        return {port: by_id[event.artifact_id] for event in events if event.artifact_id in by_id
+                for port in _ports_of(event)}
 
     def artifacts_by_id(self, artifact_ids: Iterable[int]) -> list[Artifact]:
         """Artifacts by MLMD id (missing ids are left out)."""
         ids = list(artifact_ids)
         if not ids:
             return []
-        with self._lock:
+        with self._mlmd("get_artifacts_by_id"):
             protos = self._store.get_artifacts_by_id(ids)
         return [codec.from_proto(p, self._type_name(p.type_id)) for p in protos]
 
@@ -271,20 +298,20 @@ class MetadataStore:
         options = metadata_store.ListOptions(
             limit=limit, order_by=metadata_store.OrderByField.ID, is_asc=not newest_first,
             filter_query=filter_query or None)
-        with self._lock:
+        with self._mlmd("get_artifacts"):
             protos = self._store.get_artifacts(list_options=options)
         return [codec.from_proto(p, self._type_name(p.type_id)) for p in protos]
 
     def executions_by_id(self, execution_ids: Iterable[int]) -> list[ExecutionRecord]:
         """Executions by id."""
-        with self._lock:
+        with self._mlmd("get_executions_by_id"):
             protos = self._store.get_executions_by_id(list(execution_ids))
             types = {t.id: t.name for t in self._store.get_execution_types()}
         return [self._execution_record(p, types) for p in protos]
 
     def executions_of_run(self, run_context_id: int) -> list[ExecutionRecord]:
         """Every execution recorded in one run, oldest first."""
-        with self._lock:
+        with self._mlmd("get_executions_by_context"):
             protos = self._store.get_executions_by_context(run_context_id)
             types = {t.id: t.name for t in self._store.get_execution_types()}
         return sorted((self._execution_record(p, types) for p in protos), key=lambda e: e.id)
@@ -301,17 +328,17 @@ class MetadataStore:
 
     def events_of_artifacts(self, artifact_ids: Sequence[int]) -> list[Any]:
         """Raw MLMD events touching these artifacts."""
-        with self._lock:
+        with self._mlmd("get_events_by_artifact_ids"):
             return list(self._store.get_events_by_artifact_ids(list(artifact_ids)))
 
     def events_of_executions(self, execution_ids: Sequence[int]) -> list[Any]:
         """Raw MLMD events of these executions."""
-        with self._lock:
+        with self._mlmd("get_events_by_execution_ids"):
             return list(self._store.get_events_by_execution_ids(list(execution_ids)))
 
     def list_runs(self, pipeline_name: str | None = None) -> list[RunRecord]:
         """Runs, newest first, optionally of one pipeline."""
-        with self._lock:
+        with self._mlmd("get_contexts_by_type"):
             contexts = self._store.get_contexts_by_type(RUN_CONTEXT)
         runs = [RunRecord(c.id, c.name,
                           {k: codec.get_value(v) for k, v in c.custom_properties.items()},
@@ -341,8 +368,5 @@ def _flatten(artifacts: dict[str, Artifact]) -> list[Artifact]:
     return list(artifacts.values())
 
 
-def _port_of(event: Any) -> str:
-    for step in event.path.steps:
-        if step.HasField("key"):
-            return step.key
-    return ""
+def _ports_of(event: Any) -> list[str]:
+    return [step.key for step in event.path.steps if step.HasField("key")] or [""]

@@ -12,9 +12,11 @@ from pipelines.dsl.node import Node
 from pipelines.dsl.pipeline import Pipeline
 from pipelines.metadata.connection import sqlite_config
 from pipelines.metadata.store import MetadataStore, now_ms
-from pipelines.runner.node_execution import RunEnvironment, run_node
+from pipelines.runner.launcher import RunEnvironment, process_identity
+from pipelines.runner.node_execution import run_node
 from pipelines.runner.progress import RunListener
-from pipelines.runner.results import COMPLETE, FAILED, NodeResult, RunResult
+from pipelines.runner.results import CANCELLED, COMPLETE, FAILED, NodeResult, RunResult
+from pipelines.runner.signals import sigterm_as_interrupt
 
 
 class LocalRunner:
@@ -46,17 +48,35 @@ class LocalRunner:
 
         Returns:
             The RunResult; its `status` is FAILED if any node failed.
+
+        Raises:
+            KeyboardInterrupt: on SIGINT or SIGTERM (`signals.Terminated`), after the running
+                node is marked FAILED and the run CANCELLED.
         """
         started = time.time()
         env = self._environment(pipeline, enable_cache)
         self.listener.run_started(pipeline.name, env.run_id, len(pipeline.ordered_nodes),
                                   env.store.location)
-        if self.max_parallel_nodes == 1:
-            results = self._run_in_order(pipeline, env)
-        else:
-            results = self._run_concurrently(pipeline, env)
-        ordered = {node.id: results[node.id] for node in pipeline.ordered_nodes}
-        status = FAILED if any(r.status == FAILED for r in ordered.values()) else COMPLETE
+        results: dict[str, NodeResult] = {}
+        status = FAILED
+        try:
+            with sigterm_as_interrupt():
+                if self.max_parallel_nodes == 1:
+                    self._run_in_order(pipeline, env, results)
+                else:
+                    self._run_concurrently(pipeline, env, results)
+            status = FAILED if any(r.status == FAILED for r in results.values()) else COMPLETE
+        except KeyboardInterrupt:
+            status = CANCELLED
+            raise
+        finally:  # the run's record is final whatever happened (SIGINT, SIGTERM, a bug)
+            result = self._finish(pipeline, env, results, status, started)
+        return result
+
+    def _finish(self, pipeline: Pipeline, env: RunEnvironment, results: dict[str, NodeResult],
+                status: str, started: float) -> RunResult:
+        ordered = {node.id: results[node.id] for node in pipeline.ordered_nodes
+                   if node.id in results}
         result = RunResult(env.run_id, pipeline.name, status, ordered, time.time() - started,
                            env.store.location)
         env.store.update_context(env.contexts[1], {
@@ -73,7 +93,8 @@ class LocalRunner:
         pipeline_context = store.pipeline_context(pipeline.name)
         run_context = store.create_run_context(run_id, {
             "pipeline_name": pipeline.name, "status": "RUNNING", "started_at_ms": now_ms(),
-            "root": os.path.abspath(pipeline.root), "n_nodes": len(pipeline.nodes)})
+            "root": os.path.abspath(pipeline.root), "n_nodes": len(pipeline.nodes),
+            **process_identity()})
         use_cache = pipeline.enable_cache if enable_cache is None else enable_cache
         return RunEnvironment(pipeline.name, os.path.abspath(pipeline.root), run_id, store,
                               [pipeline_context, run_context], tuple(pipeline.beam_args), use_cache)
@@ -85,14 +106,14 @@ class LocalRunner:
         self.listener.node_finished(result)
         return result
 
-    def _run_in_order(self, pipeline: Pipeline, env: RunEnvironment) -> dict[str, NodeResult]:
-        results: dict[str, NodeResult] = {}
+    def _run_in_order(self, pipeline: Pipeline, env: RunEnvironment,
+                      results: dict[str, NodeResult]) -> None:
         for node in pipeline.ordered_nodes:
             results[node.id] = self._run_one(node, env, results)
-        return results
 
-    def _run_concurrently(self, pipeline: Pipeline, env: RunEnvironment) -> dict[str, NodeResult]:
-        results: dict[str, NodeResult] = {}
+    def _run_concurrently(self, pipeline: Pipeline, env: RunEnvironment,
+                          results: dict[str, NodeResult]) -> None:
+        """Runs ready nodes on threads; on interrupt, running nodes finish and no new one starts."""
         waiting = {node.id: {up.id for up in node.upstream_nodes()} for node in pipeline.nodes}
         ready = [node for node in pipeline.ordered_nodes if not waiting[node.id]]
         running: dict[Future, Node] = {}
@@ -110,4 +131,3 @@ class LocalRunner:
                             waiting[other.id].discard(node.id)
                             if not waiting[other.id]:
                                 ready.append(other)
-        return results

@@ -12,6 +12,7 @@ COMPLETE = "COMPLETE"
 CACHED = "CACHED"
 FAILED = "FAILED"
 SKIPPED = "SKIPPED"
+CANCELLED = "CANCELLED"  # a run stopped by SIGINT or SIGTERM
 
 
 @dataclasses.dataclass

@@ -58,6 +58,10 @@ def test_deleted_output_directory_is_not_a_cache_hit(tmp_path, run):
     assert statuses(result)["scale_left"] == "COMPLETE"
 
 
+_EXPLODE_LINE = "tests/pipelines/conftest.py:" + str(
+    explode.function.__code__.co_firstlineno + 3)  # the `raise` line of `explode`
+
+
 def _failing_pipeline(root, message="boom"):
     src = source()
     bad = explode(examples=src.outputs["examples"], message=message)
@@ -74,7 +78,9 @@ def test_failing_node_leaves_nothing_live_and_skips_dependents(tmp_path, run, st
     assert result.status == "FAILED"
     assert statuses(result) == {"source": "COMPLETE", "explode": "FAILED", "after_bad": "SKIPPED"}
     failed = result.nodes["explode"]
-    assert failed.error == "RuntimeError: boom" and "raise RuntimeError" in failed.traceback
+    # one line, pointing at the user's own code that raised
+    assert failed.error == f"RuntimeError: boom (at {_EXPLODE_LINE})"
+    assert "raise RuntimeError" in failed.traceback
     assert "upstream node 'explode'" in result.nodes["after_bad"].error
     # no artifact directory, staging or final, survives for the failed node
     model_dir = tmp_path / "explode" / "model"
@@ -82,14 +88,14 @@ def test_failing_node_leaves_nothing_live_and_skips_dependents(tmp_path, run, st
     store = store_of(tmp_path)
     assert store.query_artifacts("type = 'Model'") == []
     [execution] = store.executions_by_id([failed.execution_id])
-    assert execution.state == "FAILED" and execution.properties["error_message"] == "RuntimeError: boom"
+    assert execution.state == "FAILED" and execution.properties["error_message"] == failed.error
 
 
 def test_rerun_after_failure_resumes_from_the_cached_prefix(tmp_path, run):
     run(_failing_pipeline(tmp_path))
     result = run(_failing_pipeline(tmp_path, message="boom again"))
     assert statuses(result)["source"] == "CACHED"
-    assert result.nodes["explode"].error == "RuntimeError: boom again"
+    assert result.nodes["explode"].error == f"RuntimeError: boom again (at {_EXPLODE_LINE})"
 
 
 def test_independent_branch_still_runs_after_a_failure(tmp_path, run):
