@@ -1,3 +1,3 @@
 """Fixtures every test package may use."""
 
-pytest_plugins = ("tests.fixtures.mariadb",)
+pytest_plugins = ("tests.fixtures.mariadb", "tests.fixtures.gated_runs")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from pipelines.cli.lineage_view import render_lineage
 from pipelines.cli.store_location import open_store
 from pipelines.cli.tables import format_ms, format_seconds, render_table
 from pipelines.errors import MetadataError
 from pipelines.metadata import DOWNSTREAM, UPSTREAM, MetadataStore, lineage
+from pipelines.runner.recovery import recover_abandoned
 
 
 def _add_root(parser: argparse.ArgumentParser) -> None:
@@ -39,8 +41,14 @@ def add_inspect_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def show_runs(args: argparse.Namespace) -> int:
-    """Prints recent runs: id, pipeline, status, start, duration, node counts."""
+    """Prints recent runs: id, pipeline, status, start, duration, node counts.
+
+    Runs and executions left RUNNING by processes of this host that are gone are first marked
+    FAILED (`pipelines.runner.recovery`), saying so on stderr.
+    """
     store = open_store(args.root)
+    for line in recover_abandoned(store).lines():
+        print(line, file=sys.stderr)
     rows = []
     for run in store.list_runs(args.pipeline)[: args.limit]:
         props = run.properties

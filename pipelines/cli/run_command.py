@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from pipelines.cli.loader import load_pipeline, parse_params
+from pipelines.metadata.run_lock import RunInProgressError
 from pipelines.runner import ConsoleProgress, LocalRunner
+
+RUN_IN_PROGRESS_EXIT = 3  # `--no-wait` and another run of the pipeline holds its root
 
 
 def add_run_command(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +25,9 @@ def add_run_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--parallel", type=int, default=1, metavar="N",
                         help="run up to N independent nodes at once (default 1)")
     parser.add_argument("--verbose", action="store_true", help="print failed nodes' tracebacks")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="exit with status 3 instead of waiting when another run of this "
+                             "pipeline on the same root is in progress")
     parser.set_defaults(handler=run_pipeline_file)
 
 
@@ -28,7 +35,12 @@ def run_pipeline_file(args: argparse.Namespace) -> int:
     """Loads and runs the file; exit status 0 when every node completed or was cached."""
     pipeline = load_pipeline(args.pipeline_file, parse_params(args.param))
     runner = LocalRunner(max_parallel_nodes=args.parallel, listener=ConsoleProgress())
-    result = runner.run(pipeline, enable_cache=False if args.no_cache else None)
+    try:
+        result = runner.run(pipeline, enable_cache=False if args.no_cache else None,
+                            wait_for_other_runs=not args.no_wait)
+    except RunInProgressError as busy:
+        print(f"starling: {busy}", file=sys.stderr)
+        return RUN_IN_PROGRESS_EXIT
     for failed in result.failed_nodes:
         print(f"\nnode '{failed.node_id}' failed: {failed.error}")
         if args.verbose and failed.traceback:

@@ -98,6 +98,11 @@ def connect(config: Any) -> Any:
     try:
         if hasattr(config, "sqlite") and config.HasField("sqlite"):
             os.makedirs(os.path.dirname(config.sqlite.filename_uri) or ".", exist_ok=True)
-        return metadata_store.MetadataStore(config)
+        store = metadata_store.MetadataStore(config)
     except Exception as error:  # MLMD raises its own status errors
         raise MetadataError(f"cannot open the metadata store at {describe(config)}: {error}") from error
+    if hasattr(config, "sqlite") and config.HasField("mysql"):  # MLMD's INT columns are 32-bit there
+        from pipelines.metadata.mysql_schema import widen_integer_properties
+
+        widen_integer_properties(config.mysql)
+    return store

@@ -39,6 +39,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from pipelines.errors import StarlingError
+from pipelines.metadata.mysql_schema import open_session
 
 HOLDER_TABLE = "starling_run_lock"
 POLL_S = 0.05  # how often a waiting SQLite run retries the lock; MySQL waits on the server
@@ -234,21 +235,7 @@ class _MySqlLock:
 
     def _cursor(self) -> Any:
         if self._connection is None:
-            import pymysql
-
-            options: dict[str, Any] = {"user": self.mysql.user, "password": self.mysql.password,
-                                       "database": self.mysql.database, "autocommit": True,
-                                       "connect_timeout": 10}
-            if self.mysql.socket:
-                options["unix_socket"] = self.mysql.socket
-            else:
-                options.update(host=self.mysql.host or "127.0.0.1", port=self.mysql.port or 3306)
-            try:
-                self._connection = pymysql.connect(**options)
-            except pymysql.MySQLError as error:
-                raise StarlingError(
-                    f"cannot take the run lock on mysql://{self.mysql.user}@{self.mysql.host}:"
-                    f"{self.mysql.port}/{self.mysql.database}: {error}") from error
+            self._connection = open_session(self.mysql)
         return self._connection.cursor()
 
     def try_acquire(self, timeout_s: float) -> bool:

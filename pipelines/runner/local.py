@@ -15,6 +15,7 @@ from pipelines.metadata.store import MetadataStore, now_ms
 from pipelines.runner.launcher import RunEnvironment, process_identity
 from pipelines.runner.node_execution import run_node
 from pipelines.runner.progress import RunListener
+from pipelines.runner.recovery import exclusive_run
 from pipelines.runner.results import CANCELLED, COMPLETE, FAILED, NodeResult, RunResult
 from pipelines.runner.signals import sigterm_as_interrupt
 
@@ -39,12 +40,18 @@ class LocalRunner:
         self.max_parallel_nodes = max_parallel_nodes
         self.listener = listener or RunListener()
 
-    def run(self, pipeline: Pipeline, *, enable_cache: bool | None = None) -> RunResult:
+    def run(self, pipeline: Pipeline, *, enable_cache: bool | None = None,
+            wait_for_other_runs: bool = True) -> RunResult:
         """Runs every node once; a failed node's dependents are SKIPPED, others go on.
+
+        One run of a pipeline on a root goes at a time: the run first takes the pipeline's run
+        lock, then marks FAILED what crashed runs left RUNNING (`recovery.exclusive_run`).
 
         Args:
             pipeline: The pipeline to run.
             enable_cache: Overrides the pipeline's own setting (e.g. False for `--no-cache`).
+            wait_for_other_runs: Wait while another run of this pipeline and root holds the
+                lock (saying so once through the listener); False raises instead.
 
         Returns:
             The RunResult; its `status` is FAILED if any node failed.
@@ -52,7 +59,12 @@ class LocalRunner:
         Raises:
             KeyboardInterrupt: on SIGINT or SIGTERM (`signals.Terminated`), after the running
                 node is marked FAILED and the run CANCELLED.
+            RunInProgressError: another run holds the lock and `wait_for_other_runs` is False.
         """
+        with exclusive_run(pipeline, wait_for_other_runs, self.listener.notice):
+            return self._run_exclusively(pipeline, enable_cache)
+
+    def _run_exclusively(self, pipeline: Pipeline, enable_cache: bool | None) -> RunResult:
         started = time.time()
         env = self._environment(pipeline, enable_cache)
         self.listener.run_started(pipeline.name, env.run_id, len(pipeline.ordered_nodes),

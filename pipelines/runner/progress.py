@@ -27,6 +27,9 @@ class RunListener:
     def run_finished(self, result: RunResult) -> None:
         """The run ended."""
 
+    def notice(self, text: str) -> None:
+        """A one-line notice before or during a run (waiting for another run, recovery)."""
+
 
 class ConsoleProgress(RunListener):
     """Prints one line per finished node, and notes nodes that run for a while.
@@ -78,6 +81,9 @@ class ConsoleProgress(RunListener):
         if result.error:
             line += f"  {result.error.splitlines()[0][:160]}"
         self._print(line)
+
+    def notice(self, text):  # noqa: D102
+        self._print(text)
 
     def run_finished(self, result):  # noqa: D102
         self._stop.set()
