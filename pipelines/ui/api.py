@@ -13,7 +13,7 @@ from pipelines.ui import artifacts as artifact_queries
 from pipelines.ui import compare as compare_queries
 from pipelines.ui import models as model_queries
 from pipelines.ui import queries
-from pipelines.ui.pages import DEFAULT_METRIC, compare_subjects, int_param
+from pipelines.ui.pages import DEFAULT_METRIC, compare_subjects, int_param, page_size
 from pipelines.ui.spans_chart import metric_over_spans
 
 
@@ -38,9 +38,7 @@ def _read(request: Request, query: Any) -> Any:
 
 def runs(request: Request) -> JSONResponse:
     """GET /api/runs?pipeline=&status=&before=&limit=: a page of runs, newest first."""
-    limit = min(int_param(request, "limit") or queries.DEFAULT_PAGE_SIZE, 500)
-    if limit < 1:
-        raise HTTPException(400, "limit must be at least 1")
+    limit = page_size(request)
     page = _read(request, lambda store: queries.list_runs(
         store, request.query_params.get("pipeline") or None,
         request.query_params.get("status") or None, int_param(request, "before"), limit))
@@ -57,8 +55,9 @@ def artifacts(request: Request) -> JSONResponse:
     """GET /api/artifacts?type=&before=: a page of artifacts, newest first."""
     type_name = request.query_params.get("type") or None
     before = int_param(request, "before")
+    limit = page_size(request)
     found, next_before = _read(
-        request, lambda store: artifact_queries.list_artifacts(store, type_name, before))
+        request, lambda store: artifact_queries.list_artifacts(store, type_name, before, limit))
     return _json({"artifacts": [artifact_queries.artifact_summary(a) for a in found],
                   "next_before": next_before})
 

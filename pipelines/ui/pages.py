@@ -13,6 +13,7 @@ from pipelines.ui.graph_svg import GraphEdge, GraphNode, render_svg
 from pipelines.ui.templating import format_seconds
 
 DEFAULT_METRIC = "auc"
+MAX_PAGE_SIZE = 500
 
 
 def int_param(request: Request, name: str) -> int | None:
@@ -28,6 +29,18 @@ def int_param(request: Request, name: str) -> int | None:
         return int(raw)
     except ValueError:
         raise HTTPException(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
+
+
+def page_size(request: Request) -> int:
+    """The `limit` query parameter: rows per page, 1 to 500 (default 50).
+
+    Raises:
+        HTTPException: 400 when out of range.
+    """
+    limit = int_param(request, "limit") or queries.DEFAULT_PAGE_SIZE
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise HTTPException(400, f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+    return limit
 
 
 def list_param(request: Request, name: str) -> list[str]:
@@ -51,10 +64,11 @@ def runs_page(request: Request) -> HTMLResponse:
     pipeline = request.query_params.get("pipeline") or None
     status = request.query_params.get("status") or None
     before = int_param(request, "before")
-    page = _read(request, lambda store: queries.list_runs(store, pipeline, status, before))
+    limit = page_size(request)
+    page = _read(request, lambda store: queries.list_runs(store, pipeline, status, before, limit))
     running = any(run.status == "RUNNING" for run in page.runs)
     return _render(request, "runs.html", page=page, pipeline=pipeline or "", status=status or "",
-                   statuses=queries.RUN_STATUSES, running=running)
+                   statuses=queries.RUN_STATUSES, running=running, limit=limit)
 
 
 def run_graph_svg(detail: queries.RunDetail) -> str:
@@ -82,10 +96,11 @@ def artifacts_page(request: Request) -> HTMLResponse:
     """Artifacts, newest first, optionally of one type."""
     type_name = request.query_params.get("type") or None
     before = int_param(request, "before")
+    limit = page_size(request)
     found, next_before = _read(
-        request, lambda store: artifacts.list_artifacts(store, type_name, before))
+        request, lambda store: artifacts.list_artifacts(store, type_name, before, limit))
     return _render(request, "artifacts.html", artifacts=found, next_before=next_before,
-                   type_name=type_name or "")
+                   type_name=type_name or "", limit=limit)
 
 
 def artifact_page(request: Request) -> HTMLResponse:

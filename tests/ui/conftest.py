@@ -1,0 +1,79 @@
+"""UI test fixtures: stores made by real pipeline runs, and the app over them."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from pipelines import Input, LocalRunner, Output, Parameter, Pipeline, component
+from pipelines.artifacts import Examples, Model
+from pipelines.ui import StoreSource, create_app
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@component
+def numbers(examples: Output[Examples], count: Parameter[int] = 3, span: Parameter[int] = 1):
+    """Writes 0..count-1; tags the artifact with a script-like note (an XSS probe)."""
+    Path(examples.path("numbers.json")).write_text(json.dumps(list(range(count))))
+    examples.span = span
+    examples.properties["note"] = SCRIPT
+
+
+@component
+def total(examples: Input[Examples], model: Output[Model]):
+    """Sums the numbers."""
+    values = json.loads(Path(examples.path("numbers.json")).read_text())
+    Path(model.path("total.json")).write_text(json.dumps(sum(values)))
+
+
+@component
+def fail_loudly(examples: Input[Examples], model: Output[Model], message: Parameter[str] = SCRIPT):
+    """Always fails, with a message that looks like markup."""
+    raise ValueError(message)
+
+
+@component
+def downstream(model: Input[Model], copy: Output[Model]):
+    """Copies a model (never runs after `fail_loudly`: it is skipped)."""
+    Path(copy.path("total.json")).write_text(Path(model.path("total.json")).read_text())
+
+
+STARTED = threading.Event()
+RELEASE = threading.Event()
+
+
+@component
+def hold(examples: Input[Examples], model: Output[Model]):
+    """Announces it runs, then blocks until the test releases it."""
+    STARTED.set()
+    RELEASE.wait(30)
+
+
+def tiny_pipeline(root: Path, count: int = 3, failing: bool = False) -> Pipeline:
+    """numbers -> total, plus a failing node (and its skipped dependent) if asked."""
+    source = numbers(count=count, span=count)
+    nodes = [source, total(examples=source.outputs["examples"])]
+    if failing:
+        broken = fail_loudly(examples=source.outputs["examples"])
+        nodes += [broken, downstream(model=broken.outputs["model"])]
+    return Pipeline("tiny", str(root), nodes)
+
+
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory):
+    """Three runs: a first run, a fully cached rerun, then a new count with a failing node."""
+    root = tmp_path_factory.mktemp("tiny") / "root"
+    for pipeline in (tiny_pipeline(root), tiny_pipeline(root), tiny_pipeline(root, 5, failing=True)):
+        LocalRunner().run(pipeline)
+    return root
+
+
+@pytest.fixture(scope="module")
+def client(tiny_root):
+    """A test client of the UI over the tiny store."""
+    return TestClient(create_app(StoreSource.from_root(str(tiny_root))))

@@ -1,0 +1,181 @@
+"""UI routes on a store written by real runs of a tiny pure-Python pipeline (no TensorFlow)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+
+from starlette.testclient import TestClient
+
+from pipelines import LocalRunner, Pipeline
+from pipelines.ui import StoreSource, create_app
+from tests.ui.conftest import RELEASE, SCRIPT, STARTED, hold, numbers
+
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+# src=/href= pointing off the site, url(...) other than a same-document #fragment, or @import.
+EXTERNAL_LOAD = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\((?!#)|@import""", re.I)
+
+
+def _runs(client, **params):
+    response = client.get("/api/runs", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _newest_run(client):
+    return _runs(client)["runs"][0]
+
+
+def test_runs_newest_first_with_node_counts(client):
+    runs = _runs(client)["runs"]
+    assert [run["status"] for run in runs] == ["FAILED", "COMPLETE", "COMPLETE"]
+    assert runs[0]["id"] > runs[1]["id"] > runs[2]["id"]
+    assert runs[1]["counts"] == {"complete": 0, "cached": 2, "failed": 0, "skipped": 0}
+    assert runs[0]["counts"] == {"complete": 2, "cached": 0, "failed": 1, "skipped": 1}
+    page = client.get("/runs").text
+    assert page.index(runs[0]["name"]) < page.index(runs[2]["name"])
+    assert "data-refresh-url" not in page  # nothing is running
+
+
+def test_runs_filters_and_pages(client):
+    assert [r["status"] for r in _runs(client, status="FAILED")["runs"]] == ["FAILED"]
+    assert len(_runs(client, pipeline="tiny")["runs"]) == 3
+    assert _runs(client, pipeline="no-such-pipeline")["runs"] == []
+    assert _runs(client, status="' OR 1=1 --")["runs"] == []
+    first = _runs(client, limit=2)
+    assert len(first["runs"]) == 2 and first["next_before"] == first["runs"][-1]["id"]
+    rest = _runs(client, limit=2, before=first["next_before"])
+    assert len(rest["runs"]) == 1 and rest["next_before"] is None
+    page = client.get("/runs", params={"limit": 2}).text
+    assert f"before={first['next_before']}" in page and first["runs"][0]["name"] in page
+    assert first["runs"][0]["name"] not in client.get(
+        "/runs", params={"before": first["next_before"]}).text
+    assert client.get("/api/runs", params={"before": "x"}).status_code == 400
+
+
+def test_run_graph_has_every_node_edges_and_statuses(client):
+    failed = _newest_run(client)
+    detail = client.get(f"/api/runs/{failed['name']}").json()
+    statuses = {node["node_id"]: node["status"] for node in detail["nodes"]}
+    assert statuses == {"numbers": "COMPLETE", "total": "COMPLETE", "fail_loudly": "FAILED"}
+    assert sorted(map(tuple, detail["edges"])) == [("numbers", "fail_loudly", "Examples"),
+                                                   ("numbers", "total", "Examples")]
+    page = client.get(f"/runs/{failed['name']}").text
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    for node_id in statuses:
+        assert f">{node_id}</text>" in svg
+    assert "status-failed" in svg and "status-complete" in svg
+    assert "1 node(s) were skipped" in page
+    cached = _runs(client)["runs"][1]
+    assert "status-cached" in client.get(f"/runs/{cached['name']}").text
+
+
+def test_node_panel_shows_error_cache_key_and_links(client):
+    failed = _newest_run(client)
+    detail = client.get(f"/api/runs/{failed['name']}").json()
+    broken = next(node for node in detail["nodes"] if node["node_id"] == "fail_loudly")
+    assert broken["error"].startswith(f"ValueError: {SCRIPT}") and len(broken["cache_key"]) == 64
+    assert [ref["type"] for ref in broken["inputs"]] == ["Examples"]
+    page = client.get(f"/runs/{failed['name']}").text
+    panel = page[page.index(f'id="node-{broken["execution_id"]}"'):]
+    panel = panel[:panel.index("</section>")]
+    assert f"ValueError: {ESCAPED}" in panel and broken["cache_key"] in panel
+    assert f'href="/artifacts/{broken["inputs"][0]["id"]}"' in panel
+
+
+def test_every_user_string_is_escaped(client):
+    failed = _newest_run(client)
+    examples_id = client.get(f"/api/runs/{failed['name']}").json()["nodes"][0]["outputs"][0]["id"]
+    for url in (f"/runs/{failed['name']}", f"/artifacts/{examples_id}", "/artifacts"):
+        page = client.get(url).text
+        assert SCRIPT not in page, url
+    assert ESCAPED in client.get(f"/artifacts/{examples_id}").text  # the note property, as text
+    assert client.get(f"/api/artifacts/{examples_id}").json()["properties"]["note"] == SCRIPT
+
+
+def test_artifact_page_producer_consumers_and_lineage(client):
+    first_run = _runs(client)["runs"][-1]
+    nodes = {n["node_id"]: n for n in client.get(f"/api/runs/{first_run['name']}").json()["nodes"]}
+    examples_id = nodes["numbers"]["outputs"][0]["id"]
+    model_id = nodes["total"]["outputs"][0]["id"]
+    detail = client.get(f"/api/artifacts/{examples_id}").json()
+    assert [(p["node_id"], p["status"]) for p in detail["producers"]] == [
+        ("numbers", "COMPLETE"), ("numbers", "CACHED")]  # made in run 1, reused in run 2
+    assert {c["node_id"] for c in detail["consumers"]} == {"total"}
+    assert detail["producers"][0]["run"] == first_run["name"]
+    graph = client.get(f"/api/lineage/{model_id}").json()
+    keys = {node["key"] for node in graph["nodes"]}
+    assert {f"a{model_id}", f"a{examples_id}", f"e{nodes['total']['execution_id']}"} <= keys
+    assert [f"a{examples_id}", f"e{nodes['total']['execution_id']}", "examples"] in [
+        [e["source"], e["target"], e["label"]] for e in graph["edges"]]
+    page = client.get(f"/artifacts/{model_id}").text
+    assert "class='graph lineage'" in page and f"href='/artifacts/{examples_id}'" in page
+    assert "<iframe" not in page  # a Model has no report
+
+
+def test_unknown_ids_and_bad_parameters(client):
+    assert client.get("/artifacts/99999").status_code == 404
+    assert "no artifact with id 99999" in client.get("/api/artifacts/99999").json()["error"]
+    assert client.get("/runs/no-such-run").status_code == 404
+    assert client.get("/api/compare", params={"runs": "only-one"}).status_code == 400
+    assert client.get("/compare", params={"models": "x"}).status_code == 400
+
+
+def test_pages_load_nothing_from_elsewhere(client):
+    failed = _newest_run(client)
+    for url in ("/runs", f"/runs/{failed['name']}", "/artifacts", "/models", "/compare"):
+        page = client.get(url).text
+        assert not EXTERNAL_LOAD.search(page), url
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+            assert client.get(asset).status_code == 200
+
+
+def test_missing_store_says_so_then_works_once_created(tmp_path):
+    client = TestClient(create_app(StoreSource.from_root(str(tmp_path / "root"))))
+    response = client.get("/runs")
+    assert response.status_code == 503
+    assert "no metadata store at" in response.text and "Traceback" not in response.text
+    assert client.get("/api/runs").json()["error"].startswith("no metadata store at")
+    LocalRunner().run(Pipeline("late", str(tmp_path / "root"), [numbers()]))
+    assert client.get("/api/runs").json()["runs"][0]["pipeline"] == "late"
+
+
+def test_corrupt_store_says_so(tmp_path):
+    (tmp_path / "metadata.sqlite").write_bytes(b"this is not a database" * 100)
+    response = TestClient(create_app(StoreSource.from_root(str(tmp_path)))).get("/runs")
+    assert response.status_code == 503
+    assert "cannot" in response.text and "metadata.sqlite" in response.text
+
+
+def test_store_is_opened_read_only(tiny_root):
+    before = sqlite3.connect(tiny_root / "metadata.sqlite").execute(
+        "select count(*) from Execution").fetchone()
+    client = TestClient(create_app(StoreSource.from_root(str(tiny_root))))
+    assert client.get("/runs").status_code == 200
+    config = client.app.state.ui.source.config  # type: ignore[attr-defined]
+    assert config.sqlite.connection_mode == config.sqlite.READONLY
+    after = sqlite3.connect(tiny_root / "metadata.sqlite").execute(
+        "select count(*) from Execution").fetchone()
+    assert before == after
+
+
+def test_running_run_counts_and_auto_refresh(tmp_path):
+    source = numbers()
+    pipeline = Pipeline("slow", str(tmp_path), [source, hold(examples=source.outputs["examples"])])
+    STARTED.clear()
+    RELEASE.clear()
+    thread = threading.Thread(target=LocalRunner().run, args=(pipeline,))
+    thread.start()
+    try:
+        assert STARTED.wait(30)
+        client = TestClient(create_app(StoreSource.from_root(str(tmp_path))))
+        run = _newest_run(client)
+        assert run["status"] == "RUNNING" and run["counts"]["complete"] == 1
+        assert 'data-refresh-url="/api/runs?status=RUNNING' in client.get("/runs").text
+        page = client.get(f"/runs/{run['name']}").text
+        assert "status-running" in page and "data-refresh-url" in page
+    finally:
+        RELEASE.set()
+        thread.join(30)
+    assert _newest_run(client)["status"] == "COMPLETE"
