@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.installed-from-lock
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install demo test test-unit test-e2e lint bench lock clean
+.PHONY: install demo test test-unit test-e2e lint bench lock clean flink-up flink-down
 
 install: $(STAMP)
 
@@ -36,6 +36,12 @@ bench: install
 	$(PY) benchmarks/transform_trainer.py --update-readme
 	$(PY) benchmarks/ctr_pipeline.py --update-readme
 	$(PY) benchmarks/serving.py --update-readme
+
+flink-up: install
+	bash scripts/flink/up.sh
+
+flink-down:
+	bash scripts/flink/down.sh
 
 lock:
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28
