@@ -15,6 +15,8 @@ from components.beam import new_pipeline
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component, current_execution
 from pipelines.artifacts import Examples, Schema, TransformGraph
+from pipelines.dsl.module_reference import bind_to_project
+from pipelines.dsl.node import Channel, Node
 
 
 class FeatureInputs(dict):
@@ -81,7 +83,8 @@ def transform(examples: Input[Examples], schema: Input[Schema], transform_graph:
         transform_graph: The TFTransformOutput directory.
         transformed_examples: Transformed tf.Examples per split (TFX layout).
         module_file: A .py file defining `preprocessing_fn(inputs)`.
-        preprocessing_fn: Or an importable `package.module:function`.
+        preprocessing_fn: Or a reference: `package.module.function` (TFX's dotted form, looked
+            up in the project directory) or `package.module:function`.
         splits_to_analyze: Splits the analyzers (vocabularies, means...) see.
         splits_to_transform: Splits to transform (default: all).
 
@@ -111,4 +114,19 @@ def transform(examples: Input[Examples], schema: Input[Schema], transform_graph:
     transformed_examples.split_names = transform_splits
 
 
-Transform = transform
+def Transform(examples: Channel, schema: Channel, module_file: str | None = None,
+              preprocessing_fn: str | None = None, splits_to_analyze: list | None = None,
+              splits_to_transform: list | None = None, enable_cache: bool | None = None) -> Node:
+    """A Transform node; `preprocessing_fn` may be TFX's dotted `models.preprocessing.preprocessing_fn`.
+
+    A dotted reference is bound to the project directory it resolves in while the pipeline file
+    loads, so another project's module of the same name never stands in for it.
+
+    Example:
+        >>> Transform(examples=gen.outputs["examples"], schema=schema.outputs["schema"],  # doctest: +SKIP
+        ...           preprocessing_fn="models.preprocessing.preprocessing_fn")
+    """
+    return transform(examples=examples, schema=schema, module_file=module_file,
+                     preprocessing_fn=bind_to_project(preprocessing_fn),
+                     splits_to_analyze=list(splits_to_analyze or ["train"]),
+                     splits_to_transform=splits_to_transform, enable_cache=enable_cache)

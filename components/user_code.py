@@ -1,55 +1,36 @@
-"""Loading user functions named by a module file path or `package.module:function`."""
+"""Loading the user function a component is given, by `module_file=` or by reference.
+
+The lookup itself (dotted `package.module.function`, `package.module:function`, `.py` paths,
+isolation per project) lives in `pipelines.dsl.module_reference`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import importlib.util
-import os
-import sys
 from collections.abc import Callable
 from typing import Any
+
+from pipelines.dsl import module_reference
 
 
 def load_function(module_file: str | None, reference: str | None, default_name: str,
                   component: str) -> Callable[..., Any]:
-    """The user's function from `module_file` (a .py path) or `reference` (`module:function`).
+    """The user's function from `module_file` (a .py path) or `reference`.
+
+    `reference` may be `package.module.function` (TFX's templates), `package.module:function` or
+    a path; `module_file` uses `default_name` (e.g. `run_fn`, `preprocessing_fn`, `tuner_fn`).
 
     Raises:
-        ValueError: neither or both given, or the module lacks the function (names it).
+        ValueError: neither or both given.
+        ModuleReferenceError: the module or function is not found (names what was tried).
+
+    Example:
+        >>> fn = load_function(None, "models.model.run_fn", "run_fn", "Trainer")  # doctest: +SKIP
     """
     if bool(module_file) == bool(reference):
         raise ValueError(f"{component}: give exactly one of module_file=... or "
-                         f"{default_name}='package.module:function'")
-    if module_file:
-        module = _import_path(str(module_file))
-        name = default_name
-        where = str(module_file)
-    else:
-        module_name, _, name = str(reference).partition(":")
-        name = name or default_name
-        module = importlib.import_module(module_name)
-        where = module_name
-    function = getattr(module, name, None)
-    if not callable(function):
-        raise ValueError(f"{component}: {where} defines no function '{name}'")
-    return function
+                         f"{default_name}='package.module.{default_name}'")
+    try:
+        return module_reference.load_function(module_file or reference or "", default_name)
+    except module_reference.ModuleReferenceError as error:
+        raise module_reference.ModuleReferenceError(f"{component}: {error}") from None
 
-
-def _import_path(path: str) -> Any:
-    """Imports a .py file under a name unique to its path and contents; its directory is importable."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"module file not found: {path}")
-    with open(path, "rb") as source:
-        digest = hashlib.sha256(source.read() + path.encode()).hexdigest()[:12]
-    name = f"starling_user_module_{digest}"
-    if name in sys.modules:
-        return sys.modules[name]
-    directory = os.path.dirname(os.path.abspath(path))
-    if directory not in sys.path:
-        sys.path.append(directory)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module

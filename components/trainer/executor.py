@@ -11,6 +11,7 @@ from components.trainer.fn_args import FnArgs
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component
 from pipelines.artifacts import Examples, HyperParameters, Model, ModelRun, Schema, TransformGraph
+from pipelines.dsl.module_reference import bind_to_project
 from pipelines.dsl.node import Channel, Node
 
 SERVING_MODEL_DIR = "Format-Serving"
@@ -72,7 +73,7 @@ def Trainer(examples: Channel, schema: Channel, transform_graph: Channel | None 
     """
     is_channel = isinstance(hyperparameters, Channel)
     return trainer(examples=examples, schema=schema, transform_graph=transform_graph,
-                   base_model=base_model, module_file=module_file, run_fn=run_fn,
+                   base_model=base_model, module_file=module_file, run_fn=bind_to_project(run_fn),
                    train_steps=train_steps, eval_steps=eval_steps,
                    hyperparameters=None if is_channel else hyperparameters,
                    hyperparameters_artifact=hyperparameters if is_channel else None,

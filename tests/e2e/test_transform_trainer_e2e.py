@@ -30,8 +30,10 @@ def data(tmp_path_factory):
 def _pipeline(root, data, span, preprocessing, model_module, base=True, steps=20):
     gen = CsvExampleGen(input_base=str(data), pattern="day-{SPAN}/*.csv", span=span)
     schema = ImportSchemaGen(schema_file=str(REPO / "schemas" / "ctr.pbtxt"))
+    # a str is a TFX-style reference (`package.module.function`), a Path a module file
     transform = Transform(examples=gen.outputs["examples"], schema=schema.outputs["schema"],
-                          module_file=str(preprocessing))
+                          **({"preprocessing_fn": preprocessing} if isinstance(preprocessing, str)
+                             else {"module_file": str(preprocessing)}))
     nodes = [gen, schema, transform]
     base_model = None
     if base:
@@ -40,7 +42,9 @@ def _pipeline(root, data, span, preprocessing, model_module, base=True, steps=20
         base_model = resolver.outputs["model"]
     trainer = Trainer(examples=transform.outputs["transformed_examples"],
                       transform_graph=transform.outputs["transform_graph"], schema=schema.outputs["schema"],
-                      module_file=str(model_module), base_model=base_model, train_steps=steps, eval_steps=2,
+                      **({"run_fn": model_module} if isinstance(model_module, str)
+                         else {"module_file": str(model_module)}),
+                      base_model=base_model, train_steps=steps, eval_steps=2,
                       hyperparameters={"batch_size": 64})
     return Pipeline("tt", str(root), [*nodes, trainer])
 
@@ -91,11 +95,12 @@ def test_serving_signature_equals_keras_model_on_transform_output_and_warm_start
     assert any(not np.array_equal(a, b) for a, b in zip(cold.get_weights(), warm.get_weights(), strict=True))
 
 
-def test_a_tfx_module_runs_unchanged(tmp_path, data):
+def test_a_tfx_module_runs_unchanged_named_the_tfx_way(tmp_path, data):
     import tensorflow as tf
 
-    module = REPO / "tests" / "e2e" / "modules" / "tfx_style_module.py"
-    result = LocalRunner().run(_pipeline(tmp_path, data, 1, module, module, base=False, steps=10))
+    module = "tests.e2e.modules.tfx_style_module"  # TFX templates' dotted form, from the project root
+    result = LocalRunner().run(_pipeline(tmp_path, data, 1, f"{module}.preprocessing_fn", f"{module}:run_fn",
+                                         base=False, steps=10))
     assert result.status == "COMPLETE", {k: v.error for k, v in result.nodes.items()}
     raw_files = sorted(Path(result.output("CsvExampleGen", "examples").split_uri("eval")).glob("*.gz"))
     raw = [r.numpy() for r in tf.data.TFRecordDataset([str(raw_files[0])], compression_type="GZIP").take(5)]
