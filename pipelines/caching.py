@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import os
 import typing
 from typing import Any
 
 from pipelines.artifacts import Artifact
+from pipelines.dsl import module_reference
 from pipelines.dsl.annotations import UserModule
 from pipelines.dsl.node import Node
 from pipelines.dsl.parameters import canonical_text
@@ -45,28 +44,18 @@ def module_fingerprints(node: Node) -> dict[str, str]:
     for name, port in node.component.signature.parameters.items():
         value = node.parameters.get(name)
         if value and _is_user_module(port.value_type):
-            path = module_source_path(str(value))
-            if path is None:
-                raise PipelineDefinitionError(
-                    f"node '{node.id}' parameter '{name}': cannot find user module {value!r} "
-                    "(expected a .py file path or an importable 'module:function')")
+            try:
+                path = module_reference.resolve(value, name).source_path
+            except module_reference.ModuleReferenceError as error:
+                raise PipelineDefinitionError(f"node '{node.id}' parameter '{name}': {error}") from None
             with open(path, "rb") as source:
                 fingerprints[name] = hashlib.sha256(source.read()).hexdigest()
     return fingerprints
 
 
 def module_source_path(reference: str) -> str | None:
-    """The source file of a user module given as a path or as `package.module[:function]`."""
-    if reference.endswith(".py") or os.sep in reference:
-        return reference if os.path.isfile(reference) else None
-    module_name = reference.split(":", 1)[0]
-    try:
-        spec = importlib.util.find_spec(module_name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
-        return None
-    return spec.origin
+    """The source file of a user module: a path, `package.module:function` or `package.module.function`."""
+    return module_reference.module_source_path(reference)
 
 
 def _is_user_module(value_type: Any) -> bool:
