@@ -6,6 +6,7 @@ from typing import Any
 
 from components.artifact_io import read_schema
 from components.example_gen import csv_rows
+from components.example_gen.driver import input_facts
 from components.example_gen.ingestion import file_reader, ingest
 from components.example_gen.spans import select_files
 from components.example_gen.splits import DEFAULT_SPLITS
@@ -43,7 +44,7 @@ def _check_partition_feature(partition_feature: str | None, columns: list[str]) 
                          f"(columns: {', '.join(columns)})")
 
 
-@component(name="CsvExampleGen")
+@component(name="CsvExampleGen", driver=input_facts)
 def csv_example_gen(examples: Output[Examples], input_base: Parameter[str],
                     pattern: Parameter[str] = "*.csv", span: Parameter[int | None] = None,
                     span_range: Parameter[list | tuple | None] = None,
@@ -78,7 +79,7 @@ def csv_example_gen(examples: Output[Examples], input_base: Parameter[str],
            tolerate_bad_rows, max_rejected_rows)
 
 
-@component(name="ParquetExampleGen")
+@component(name="ParquetExampleGen", driver=input_facts)
 def parquet_example_gen(examples: Output[Examples], input_base: Parameter[str],
                         pattern: Parameter[str] = "*.parquet", span: Parameter[int | None] = None,
                         span_range: Parameter[list | tuple | None] = None,
@@ -97,7 +98,7 @@ def parquet_example_gen(examples: Output[Examples], input_base: Parameter[str],
            splits, False, None)
 
 
-@component(name="ImportExampleGen")
+@component(name="ImportExampleGen", driver=input_facts)
 def import_example_gen(examples: Output[Examples], input_base: Parameter[str],
                        pattern: Parameter[str] = "*.tfrecord*", span: Parameter[int | None] = None,
                        span_range: Parameter[list | tuple | None] = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipelines.cli.lineage_view import render_lineage
+from pipelines.cli.lineage_view import data_fingerprint, render_lineage
 from pipelines.cli.store_location import open_store
 from pipelines.cli.tables import format_ms, format_seconds, render_table
 from pipelines.errors import MetadataError
@@ -73,11 +73,12 @@ def show_artifacts(args: argparse.Namespace) -> int:
         props = artifact.properties
         rows.append([artifact.id, artifact.type_name, props.get("producer_node", "-"),
                      props.get("span", "-") if props.get("span") is not None else "-",
-                     artifact.state, format_ms(artifact.created_at_ms), artifact.uri])
+                     data_fingerprint(props) or "-", artifact.state,
+                     format_ms(artifact.created_at_ms), artifact.uri])
     if not rows:
         print(f"no {args.type or ''} artifacts recorded".replace("  ", " "))
         return 0
-    print(render_table(["ID", "TYPE", "NODE", "SPAN", "STATE", "CREATED", "URI"], rows,
+    print(render_table(["ID", "TYPE", "NODE", "SPAN", "DATA", "STATE", "CREATED", "URI"], rows,
                        max_width=90))
     return 0
 

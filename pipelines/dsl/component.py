@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, overload
 
 from pipelines.dsl.annotations import Signature, read_signature
+from pipelines.dsl.code_files import code_files, is_standard_component, starling_version
 from pipelines.dsl.node import Channel, Node
 from pipelines.dsl.parameters import type_label, value_matches
 from pipelines.errors import PipelineDefinitionError
+
+# A component's driver: node parameters in, JSON-able facts about its inputs out.
+Driver = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 
 class Component:
@@ -25,21 +28,33 @@ class Component:
 
     is_resolver = False
 
-    def __init__(self, function: Callable[..., Any], name: str | None = None):
+    def __init__(self, function: Callable[..., Any], name: str | None = None,
+                 driver: Driver | None = None):
         self.function = function
         self.name = name or function.__name__
+        self.driver = driver
         self.signature: Signature = read_signature(function)
         self.__doc__ = function.__doc__
         functools.update_wrapper(self, function, updated=())
 
     @functools.cached_property
     def source_fingerprint(self) -> str:
-        """A hash of the function's source code; editing the function changes it."""
-        try:
-            source = inspect.getsource(self.function)
-        except (OSError, TypeError):
-            source = self.function.__qualname__
-        return hashlib.sha256(source.encode()).hexdigest()
+        """A hash of the code this component runs; part of every cache key (see `code_files`).
+
+        A standard component (Starling's `components` package) hashes Starling's version and
+        its module's source; a user component hashes its module file and the project modules
+        that module imports (`pipelines.dsl.code_files`), so editing a helper reruns it.
+        """
+        digest = hashlib.sha256()
+        if is_standard_component(self.function):
+            digest.update(f"starling {starling_version()}\n".encode())
+        files = code_files(self.function)
+        for path in files:
+            with open(path, "rb") as source:
+                digest.update(hashlib.sha256(source.read()).digest())
+        if not files:  # defined where no file can be read (e.g. exec'd text)
+            digest.update(self.function.__qualname__.encode())
+        return digest.hexdigest()
 
     def __call__(self, *args: Any, enable_cache: bool | None = None, **kwargs: Any) -> Node:
         """Binds inputs (channels) and parameters (values) by keyword, returning a Node.
@@ -113,14 +128,23 @@ class Component:
 @overload
 def component(function: Callable[..., Any]) -> Component: ...
 @overload
-def component(*, name: str | None = None) -> Callable[[Callable[..., Any]], Component]: ...
+def component(*, name: str | None = None,
+              driver: Driver | None = None) -> Callable[[Callable[..., Any]], Component]: ...
 
 
-def component(function: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+def component(function: Callable[..., Any] | None = None, *, name: str | None = None,
+              driver: Driver | None = None) -> Any:
     """Turns a typed function into a pipeline component.
 
     Inputs, outputs and parameters are declared only in the signature. The function reads its
     inputs' `uri`s and writes under its outputs' `uri`s; it may set output properties.
+
+    Args:
+        function: The function (when used as `@component` without arguments).
+        name: The component name (default: the function name).
+        driver: Called with the node's parameters before the cache is consulted; returns
+            JSON-able facts about the world outside MLMD (e.g. which input files exist). The
+            facts join the cache key and are recorded on the execution and its outputs.
 
     Example:
         >>> from pipelines import component, Input, Output, Parameter
@@ -132,5 +156,5 @@ def component(function: Callable[..., Any] | None = None, *, name: str | None = 
         ['steps']
     """
     if function is None:
-        return lambda inner: Component(inner, name=name)
-    return Component(function, name=name)
+        return lambda inner: Component(inner, name=name, driver=driver)
+    return Component(function, name=name, driver=driver)

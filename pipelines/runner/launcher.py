@@ -19,6 +19,7 @@ that clean-up.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import socket
@@ -37,7 +38,7 @@ from pipelines.runner.results import CACHED, COMPLETE, FAILED, NodeResult
 
 _INHERITED_PROPERTIES = ("span", "version")
 HALTED = "halted"  # execution property: the component stopped the run on purpose, and why
-DRIVER_FACTS = "driver_facts"  # execution property: what the component's driver saw
+DRIVER_FACTS = "driver_facts"  # execution property: what the driver saw, as JSON text
 
 
 @dataclasses.dataclass
@@ -116,8 +117,14 @@ def execution_properties(node: Node, env: RunEnvironment, key: str,
     properties = {"node_id": node.id, "pipeline_name": env.pipeline_name, "run_id": env.run_id,
                   "cache_key": key, **process_identity()}
     if facts:
-        properties[DRIVER_FACTS] = facts
+        properties[DRIVER_FACTS] = json.dumps(facts, sort_keys=True)
     return properties
+
+
+def recorded_facts(properties: dict[str, Any]) -> dict[str, Any]:
+    """The driver facts an execution recorded ({} when its component has no driver)."""
+    text = properties.get(DRIVER_FACTS)
+    return json.loads(text) if isinstance(text, str) and text else {}
 
 
 def _uses_cache(node: Node, env: RunEnvironment) -> bool:
@@ -212,7 +219,7 @@ def _execute(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
             raise
         return NodeResult(node.id, component.name, FAILED, {}, execution_id, error=message,
                           traceback=traceback.format_exc())
-    _stamp_outputs(outputs, properties.get(DRIVER_FACTS, {}))
+    _stamp_outputs(outputs, recorded_facts(properties))
     if halted is not None:
         properties = {**properties, HALTED: str(halted)[:4000]}
     env.store.finish_execution(execution_id, component.name, "COMPLETE", properties, outputs,
