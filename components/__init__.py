@@ -7,3 +7,4 @@ from components.schema_gen import ImportSchemaGen, SchemaGen
 from components.statistics_gen import StatisticsGen
 from components.trainer import Trainer, export_serving_model, load_base_weights
 from components.transform import Transform
+from components.tuner import Tuner, TunerFnResult

@@ -24,6 +24,7 @@ from pipelines.artifacts.standard import (
     SpannedArtifact,
     TransformCache,
     TransformGraph,
+    TunerResults,
 )
 
 __all__ = [
@@ -48,5 +49,6 @@ __all__ = [
     "StringProperty",
     "TransformCache",
     "TransformGraph",
+    "TunerResults",
     "artifact_class",
 ]

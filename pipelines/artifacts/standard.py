@@ -103,16 +103,25 @@ class PushedModel(Artifact):
 
 
 class HyperParameters(Artifact):
-    """Hyperparameters as JSON."""
+    """Hyperparameters as JSON (a Tuner's: the best KerasTuner HyperParameters config)."""
 
     TYPE_NAME = "HyperParameters"
-    LAYOUT = "hyperparameters.json"
+    LAYOUT = ("hyperparameters.json (what the Trainer hands run_fn); a Tuner's also has "
+              "best_hyperparameters.txt (KerasTuner config JSON, as TFX writes it)")
+
+
+class TunerResults(Artifact):
+    """Every completed trial of a Tuner: id, score and hyperparameter values, best first."""
+
+    TYPE_NAME = "TunerResults"
+    LAYOUT = "tuner_results.json (a list of {trial_id, score, <hyperparameter>: value})"
 
 
 class InferenceResult(Artifact):
-    """Batch inference results."""
+    """Batch inference results: PredictionLog records (TFX's BulkInferrer layout)."""
 
     TYPE_NAME = "InferenceResult"
+    LAYOUT = "prediction_logs-*.gz (gzipped TFRecords of tensorflow_serving PredictionLog)"
 
 
 STANDARD_TYPES: tuple[type[Artifact], ...] = (
@@ -128,5 +137,6 @@ STANDARD_TYPES: tuple[type[Artifact], ...] = (
     ModelBlessing,
     PushedModel,
     HyperParameters,
+    TunerResults,
     InferenceResult,
 )

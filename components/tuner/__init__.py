@@ -1,0 +1,6 @@
+"""Tuner: TFX-compatible `tuner_fn(fn_args) -> TunerFnResult` hyperparameter search with KerasTuner."""
+
+from components.tuner.executor import Tuner, TunerFnResult
+from components.tuner.keras_backend import import_keras_tuner
+
+__all__ = ["Tuner", "TunerFnResult", "import_keras_tuner"]
