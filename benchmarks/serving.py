@@ -147,7 +147,7 @@ def measure(seconds: float) -> str:
         export_benchmark_model(version_dir)
         for batching in (True, False):
             options = ServerOptions(base, port=0, batching=BatchingOptions(
-                enabled=batching, max_batch_size=64, max_wait_ms=2.0, max_queued_requests=1024))
+                enabled=batching, max_batch_size=64, max_wait_ms=2.0))
             with BackgroundServer(options) as server:
                 url = f"{server.url}/v1/models/ctr:predict"
                 load(url, 4, 1.0)  # warm up

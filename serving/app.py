@@ -1,141 +1,161 @@
-"""The HTTP API, compatible with TF Serving's REST API (predict, model status) plus /healthz."""
+"""The REST API, TF Serving's: status, metadata, predict, classify, regress, labels, metrics.
+
+Every answer is JSON; every error is `{"error": "..."}` with the HTTP status TF Serving gives
+its status code (400 INVALID_ARGUMENT and FAILED_PRECONDITION, 404 NOT_FOUND, 405, 503
+UNAVAILABLE with Retry-After, 504 DEADLINE_EXCEEDED, 500 INTERNAL).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from serving.batcher import Batcher, BatchingOptions
-from serving.errors import ClientError, Overloaded
-from serving.feature_spec import columns_to_instances
-from serving.loaded_model import rows
-from serving.repository import ModelRepository
-from serving.request_log import RequestLogger
+from serving import rest_bodies, status
+from serving.errors import ClientError, ServingError
+from serving.inference import Inference, Target
+from serving.metrics import CONTENT_TYPE
+from serving.model_config import parse_version
 
 log = logging.getLogger("starling.serving")
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+_MODEL_PATH = re.compile(r"^(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
+                         r"(?:(?P<metadata>/metadata)|:(?P<verb>[A-Za-z]+))?$")
+_VERBS = ("predict", "classify", "regress")
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+class JSONBody(Response):
+    """A JSON response written by orjson (numpy arrays natively)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        """Serializes `content`."""
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def _version(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not text.isdigit():
-        raise ClientError(f"version '{text}' is not a number")
-    return int(text)
+def error_response(status_code: int, message: str, headers: dict[str, str] | None = None) -> JSONBody:
+    """TF Serving's error body."""
+    return JSONBody({"error": message}, status_code=status_code, headers=headers)
 
 
-class ServingApp:
-    """Holds the repository, batcher and logger behind the routes."""
+class RestApi:
+    """The Starlette application over one shared Inference core."""
 
-    def __init__(self, repository: ModelRepository, batching: BatchingOptions,
-                 request_logger: RequestLogger | None = None,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
-        self.repository = repository
-        self.batcher = Batcher(batching)
-        self.request_logger = request_logger
+    def __init__(self, inference: Inference, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 lifespan: Callable[[], contextlib.AbstractAsyncContextManager[None]] | None = None):
+        self.inference = inference
         self.max_body_bytes = max_body_bytes
+        self._lifespan_factory = lifespan
 
     def build(self) -> Starlette:
         """The Starlette application."""
         routes = [
             Route("/healthz", self.health, methods=["GET"]),
-            Route("/v1/models/{name}", self.status, methods=["GET"]),
-            Route("/v1/models/{name}/versions/{version}", self.status, methods=["GET"]),
-            Route("/v1/models/{name}:predict", self.predict, methods=["POST"]),
-            Route("/v1/models/{name}/versions/{version}:predict", self.predict, methods=["POST"]),
+            Route("/monitoring/prometheus/metrics", self.metrics, methods=["GET"]),
+            Route("/v1/models/{path:path}", self.models, methods=["GET", "POST"]),
         ]
-        return Starlette(routes=routes, lifespan=self._lifespan)
+        return Starlette(routes=routes, lifespan=self._lifespan,
+                         exception_handlers={HTTPException: self._http_error})
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        await self.batcher.start()
-        try:
+        if self._lifespan_factory is None:
             yield
-        finally:
-            await self.batcher.stop()
-            if self.request_logger is not None:
-                self.request_logger.close()
+            return
+        async with self._lifespan_factory():
+            yield
 
-    async def health(self, request: Request) -> JSONResponse:
-        """200 when at least one model version serves, else 503."""
-        serving = {name: max(m.loaded) for name, m in self.repository.models.items() if m.loaded}
-        return JSONResponse({"status": "ok" if serving else "no model loaded", "models": serving},
-                            status_code=200 if serving else 503)
+    async def _http_error(self, request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        detail = ("method not allowed" if error.status_code == 405
+                  else f"no such endpoint: {request.method} {request.url.path}")
+        return error_response(error.status_code, detail)
 
-    async def status(self, request: Request) -> JSONResponse:
-        """TF Serving's model status: one entry per known version."""
+    async def health(self, request: Request) -> Response:
+        """200 when at least one model version serves, else 503; names a failing request log."""
+        repository = self.inference.repository
+        serving = {name: max(m.loaded) for name, m in repository.models.items() if m.loaded}
+        body: dict[str, Any] = {"status": "ok" if serving else "no model loaded", "models": serving}
+        if self.inference.request_log_error:
+            body["request_log_error"] = self.inference.request_log_error
+        return JSONBody(body, status_code=200 if serving else 503)
+
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus text format."""
+        return Response(self.inference.metrics.text(), media_type=CONTENT_TYPE)
+
+    async def models(self, request: Request) -> Response:
+        """Dispatches `/v1/models/...` by its tail: status, metadata, or a verb."""
+        match = _MODEL_PATH.match(request.path_params["path"])
+        if match is None:
+            return error_response(404, f"no such endpoint: {request.url.path}")
+        verb = match["verb"]
+        if verb is not None and verb not in _VERBS:
+            return error_response(404, f"unknown method ':{verb}' (expected one of "
+                                       f"{', '.join(':' + v for v in _VERBS)})")
+        wants_post = verb is not None
+        if (request.method == "POST") != wants_post:
+            allowed = "POST" if wants_post else "GET"
+            return error_response(405, f"{request.method} is not allowed on {request.url.path}; "
+                                       f"use {allowed}", {"Allow": allowed})
+        handler: Callable[[Request, re.Match[str]], Awaitable[Response]]
+        handler = self._infer if wants_post else (self._metadata if match["metadata"] else self._status)
         try:
-            served = self.repository.model(request.path_params["name"])
-            wanted = _version(request.path_params.get("version"))
-            states = [s for s in served.status() if wanted is None or s.version == wanted]
-            if wanted is not None and not states:
-                served.get(wanted)  # raises NotFound with the available versions
-        except ClientError as error:
-            return _error(error.status, str(error))
-        return JSONResponse({"model_version_status": [
-            {"version": str(s.version), "state": s.state,
-             "status": {"error_code": "OK" if s.state == "AVAILABLE" else "UNKNOWN",
-                        "error_message": s.reason}} for s in states]})
+            return await handler(request, match)
+        except ServingError as error:
+            return error_response(error.status, str(error), error.headers or None)
+        except Exception as error:  # a bug of ours: still JSON, and logged with its trace
+            log.exception("request to %s failed", request.url.path)
+            return error_response(500, f"internal error: {type(error).__name__}: {error}")
 
-    async def predict(self, request: Request) -> JSONResponse:
-        """Predicts for `{"instances": [...]}` (rows) or `{"inputs": {...}}` (columns)."""
-        try:
-            model = self.repository.model(request.path_params["name"]).get(
-                _version(request.path_params.get("version")))
-            body = await self._json_body(request)
-            instances, columnar = self._instances(body)
-            examples = [model.feature_spec.to_example_bytes(instance, f"instances[{i}]")
-                        for i, instance in enumerate(instances)]
-            outputs = await self.batcher.predict(model, examples)
-        except ClientError as error:
-            return _error(error.status, str(error))
-        except Overloaded as error:
-            return _error(503, f"server overloaded: {error}; retry shortly", {"Retry-After": "1"})
-        except Exception as error:  # the model itself failed: a server-side error
-            log.exception("prediction failed")
-            return _error(500, f"prediction failed: {type(error).__name__}: {error}")
-        if self.request_logger is not None:
-            asyncio.get_running_loop().run_in_executor(None, self.request_logger.log, model.name, examples)
-        if columnar:
-            return JSONResponse({"outputs": {name: array.tolist() for name, array in outputs.items()},
-                                 "model_version": str(model.version)})
-        return JSONResponse({"predictions": rows(outputs, len(examples)),
-                             "model_version": str(model.version)})
+    async def _status(self, request: Request, match: re.Match[str]) -> Response:
+        served = self.inference.repository.model(match["name"])
+        response = status.status_response(served, parse_version(match["version"]), match["label"])
+        return JSONBody(status.status_json(response))
+
+    async def _metadata(self, request: Request, match: re.Match[str]) -> Response:
+        served = self.inference.repository.model(match["name"])
+        model = served.get(parse_version(match["version"]), match["label"])
+        return JSONBody(status.metadata_json(model))
+
+    async def _infer(self, request: Request, match: re.Match[str]) -> Response:
+        body = await self._json_body(request)
+        verb = match["verb"]
+        target = Target(match["name"], parse_version(match["version"]), match["label"],
+                        rest_bodies.signature_name(body))
+        if verb == "predict":
+            answer = await self.inference.run(
+                "rest_predict", target, verb,
+                lambda model, signature: rest_bodies.predict_examples(body, model, signature))
+            return JSONBody(rest_bodies.predict_response(answer.outputs, answer.count, "inputs" in body,
+                                                         answer.model.version))
+        answer = await self.inference.run(f"rest_{verb}", target, verb,
+                                          lambda model, _: rest_bodies.inference_examples(body, model))
+        results = (rest_bodies.classify_results(answer.outputs) if verb == "classify"
+                   else rest_bodies.regress_results(answer.outputs))
+        return JSONBody({"results": results})
 
     async def _json_body(self, request: Request) -> Any:
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             raise ClientError(f"request body of {length} bytes exceeds the {self.max_body_bytes}-byte limit")
-        raw = b""
+        chunks, size = [], 0
         async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > self.max_body_bytes:
+            size += len(chunk)
+            if size > self.max_body_bytes:
                 raise ClientError(f"request body exceeds the {self.max_body_bytes}-byte limit")
+            chunks.append(chunk)
         try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            return orjson.loads(b"".join(chunks))
+        except orjson.JSONDecodeError as error:
             raise ClientError(f"malformed JSON: {error}") from None
-
-    @staticmethod
-    def _instances(body: Any) -> tuple[list[Any], bool]:
-        if not isinstance(body, dict) or ("instances" in body) == ("inputs" in body):
-            raise ClientError("expected a JSON object with either 'instances' (rows) or 'inputs' (columns)")
-        if "inputs" in body:
-            return columns_to_instances(body["inputs"]), True
-        instances = body["instances"]
-        if not isinstance(instances, list) or not instances:
-            raise ClientError("'instances': expected a non-empty list of objects")
-        return instances, False

@@ -1,15 +1,26 @@
-"""Server-side batching: concurrent requests merge into one model call, bounded by a queue."""
+"""Server-side batching: concurrent requests merge into one model call on a thread pool.
+
+A worker takes the first waiting request and everything queued behind it (up to the batch
+size). It waits for company only while others keep arriving: a lone request runs at once, so
+light traffic pays no batching delay. A request whose deadline passed before its batch ran is
+answered DEADLINE_EXCEEDED without running. An unexpected error in a worker fails only the
+requests of the batch at hand; the worker carries on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from serving.errors import Overloaded
+from serving.errors import DeadlineExceeded, PredictionFailed, ServingError
 from serving.loaded_model import LoadedModel
+
+log = logging.getLogger("starling.serving")
 
 
 @dataclasses.dataclass
@@ -19,34 +30,34 @@ class BatchingOptions:
     Attributes:
         enabled: Merge concurrent requests (False: each request is its own model call).
         max_batch_size: Most examples in one model call.
-        max_wait_ms: How long the first request of a batch waits for company.
-        max_queued_requests: Requests waiting beyond this are refused (503).
+        max_wait_ms: How long a batch that already has company waits for more.
         threads: Model calls that may run at once.
     """
 
     enabled: bool = True
     max_batch_size: int = 64
-    max_wait_ms: float = 2.0
-    max_queued_requests: int = 256
+    max_wait_ms: float = 1.0
     threads: int = 2
 
 
 @dataclasses.dataclass
 class _Request:
     model: LoadedModel
+    signature: str
     examples: list[bytes]
     future: asyncio.Future
+    deadline: float
 
 
 class Batcher:
-    """Queues requests and runs them through the model in batches on a thread pool."""
+    """Queues requests and runs them through their model in batches on a thread pool."""
 
-    def __init__(self, options: BatchingOptions):
+    def __init__(self, options: BatchingOptions, on_batch: Callable[[str, int], None] | None = None):
         self.options = options
+        self.on_batch = on_batch
         self._queue: asyncio.Queue[_Request] | None = None
         self._pool = ThreadPoolExecutor(options.threads, thread_name_prefix="predict")
         self._workers: list[asyncio.Task] = []
-        self.pending = 0
 
     async def start(self) -> None:
         """Starts the batch workers on the running event loop."""
@@ -59,71 +70,116 @@ class Batcher:
             worker.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def predict(self, model: LoadedModel, examples: list[bytes]) -> dict[str, np.ndarray]:
-        """Runs `examples` through `model`, batched with other requests.
+    @property
+    def alive_workers(self) -> int:
+        """Workers still running (all of them unless stopped)."""
+        return sum(not worker.done() for worker in self._workers)
+
+    async def predict(self, model: LoadedModel, signature: str, examples: list[bytes],
+                      deadline: float) -> dict[str, np.ndarray]:
+        """Runs `examples` through a signature of `model`, batched with other requests.
+
+        Args:
+            model: The loaded version to run.
+            signature: The signature's name.
+            examples: Serialized tf.Examples.
+            deadline: The event loop's time by which the answer is due.
 
         Raises:
-            Overloaded: the queue is full.
+            DeadlineExceeded: the deadline passed first.
+            ServingError: the model rejected or failed on the batch.
         """
-        if self.pending >= self.options.max_queued_requests:
-            raise Overloaded(f"{self.pending} requests are queued")
-        self.pending += 1
-        try:
-            if not self.options.enabled:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self._pool, model.predict, examples)
-            future = asyncio.get_running_loop().create_future()
-            self._queue.put_nowait(_Request(model, examples, future))
-            return await future
-        finally:
-            self.pending -= 1
+        loop = asyncio.get_running_loop()
+        if not self.options.enabled:
+            call = loop.run_in_executor(self._pool, model.predict, examples, signature)
+            return await _before(call, deadline, loop)
+        assert self._queue is not None, "Batcher.start() was not called"
+        future = loop.create_future()
+        self._queue.put_nowait(_Request(model, signature, examples, future, deadline))
+        return await _before(future, deadline, loop)
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             batch = await self._collect(loop)
-            for model_batch in _by_model(batch):
-                await self._run(loop, model_batch)
+            for group in _by_signature(batch):
+                try:
+                    await self._run(loop, group)
+                except Exception as error:  # never let a worker die: fail this group, go on
+                    log.exception("batch of %d requests failed unexpectedly", len(group))
+                    _fail(group, PredictionFailed(f"prediction failed: {type(error).__name__}: {error}"))
 
     async def _collect(self, loop: asyncio.AbstractEventLoop) -> list[_Request]:
-        first = await self._queue.get()
-        batch, size = [first], len(first.examples)
+        assert self._queue is not None
+        batch = [await self._queue.get()]
+        size = len(batch[0].examples)
         deadline = loop.time() + self.options.max_wait_ms / 1000
         while size < self.options.max_batch_size:
-            try:
-                request = self._queue.get_nowait()
-            except asyncio.QueueEmpty:
+            if self._queue.empty():
                 remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
+                if len(batch) == 1 or remaining <= 0:
+                    break  # alone, or the wait is over: run now
                 try:
                     request = await asyncio.wait_for(self._queue.get(), remaining)
                 except TimeoutError:
                     break
+            else:
+                request = self._queue.get_nowait()
             batch.append(request)
             size += len(request.examples)
         return batch
 
-    async def _run(self, loop: asyncio.AbstractEventLoop, batch: list[_Request]) -> None:
-        examples = [example for request in batch for example in request.examples]
-        try:
-            outputs = await loop.run_in_executor(self._pool, batch[0].model.predict, examples)
-        except Exception as error:  # the model failed on this batch: every caller hears why
-            for request in batch:
-                if not request.future.done():
-                    request.future.set_exception(error)
+    async def _run(self, loop: asyncio.AbstractEventLoop, group: list[_Request]) -> None:
+        now = loop.time()
+        expired = [r for r in group if r.deadline <= now]
+        _fail(expired, DeadlineExceeded("the request's deadline passed while it was queued"))
+        live = [r for r in group if not r.future.done()]
+        if not live:
             return
+        examples = [example for request in live for example in request.examples]
+        if self.on_batch is not None:
+            self.on_batch(live[0].model.name, len(examples))
+        try:
+            outputs = await loop.run_in_executor(self._pool, live[0].model.predict, examples,
+                                                 live[0].signature)
+        except ServingError as error:
+            _fail(live, error)
+            return
+        except Exception as error:  # the model failed on this batch: every caller hears why
+            _fail(live, PredictionFailed(f"prediction failed: {type(error).__name__}: {error}"))
+            return
+        _check_batch_dimension(outputs, len(examples))
         start = 0
-        for request in batch:
+        for request in live:
             end = start + len(request.examples)
             if not request.future.done():
                 request.future.set_result({name: array[start:end] for name, array in outputs.items()})
             start = end
 
 
-def _by_model(batch: list[_Request]) -> list[list[_Request]]:
-    groups: dict[int, list[_Request]] = {}
-    for request in batch:
-        groups.setdefault(id(request.model), []).append(request)
-    return list(groups.values())
+def _check_batch_dimension(outputs: dict[str, np.ndarray], count: int) -> None:
+    for name, array in outputs.items():
+        if array.ndim == 0 or array.shape[0] != count:
+            raise ValueError(f"output '{name}' has shape {list(array.shape)}, not one row per example "
+                             f"({count})")
 
+
+def _fail(requests: list[_Request], error: Exception) -> None:
+    for request in requests:
+        if not request.future.done():
+            request.future.set_exception(error)
+
+
+async def _before(awaitable: asyncio.Future, deadline: float,
+                  loop: asyncio.AbstractEventLoop) -> dict[str, np.ndarray]:
+    try:
+        return await asyncio.wait_for(awaitable, max(deadline - loop.time(), 0.0))
+    except TimeoutError:
+        raise DeadlineExceeded("the request's deadline passed before it was answered") from None
+
+
+def _by_signature(batch: list[_Request]) -> list[list[_Request]]:
+    groups: dict[tuple[int, str], list[_Request]] = {}
+    for request in batch:
+        groups.setdefault((id(request.model), request.signature), []).append(request)
+    return list(groups.values())

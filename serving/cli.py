@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
     """Registers `serve`."""
     parser = subparsers.add_parser(
-        "serve", help="serve pushed models over TF Serving's REST API",
+        "serve", help="serve pushed models over TF Serving's REST and gRPC APIs",
         description="Serves every model under --model-base-path (<base>/<name>/<version>/), or the "
-                    "named ones, reloading new versions as they appear.")
-    parser.add_argument("--model-base-path", required=True)
+                    "named ones, or those of a TF Serving --model-config-file, loading new versions "
+                    "as they appear.")
+    models = parser.add_mutually_exclusive_group(required=True)
+    models.add_argument("--model-base-path")
+    models.add_argument("--model-config-file", help="TF Serving's ModelServerConfig text file")
     parser.add_argument("--model-name", action="append", default=[], help="serve only these (repeatable)")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--port", type=int, default=8501, help="REST port (TF Serving's default)")
+    parser.add_argument("--grpc-port", type=int, default=8500, help="gRPC port (TF Serving's default)")
+    parser.add_argument("--model-version-policy", default="latest:1",
+                        help="latest:N, all, or specific:V,V,... (default latest:1)")
+    parser.add_argument("--version-label", action="append", default=[], metavar="[MODEL:]LABEL=VERSION",
+                        help="e.g. stable=3 (repeatable)")
     parser.add_argument("--poll-seconds", type=float, default=2.0, help="how often to look for new versions")
     parser.add_argument("--no-batching", action="store_true", help="one model call per request")
     parser.add_argument("--max-batch-size", type=int, default=64)
-    parser.add_argument("--batch-timeout-ms", type=float, default=2.0)
-    parser.add_argument("--max-queue", type=int, default=256, help="queued requests before 503s")
+    parser.add_argument("--batch-timeout-ms", type=float, default=1.0,
+                        help="how long a batch with company waits for more (a lone request never waits)")
+    parser.add_argument("--request-timeout-ms", type=float, default=10_000.0, help="deadline (504 past it)")
+    parser.add_argument("--latency-target-ms", type=float, default=50.0,
+                        help="p99 the adaptive concurrency limit keeps admitted requests under")
     parser.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
     parser.add_argument("--log-requests", metavar="DIR", help="log a sample of requests as tf.Examples")
     parser.add_argument("--log-sample-rate", type=float, default=0.1)
@@ -27,18 +39,35 @@ def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    """Builds the options and serves until interrupted."""
+    """Builds the options and serves until interrupted; 2 on a configuration error."""
+    from serving.admission import LimiterOptions
     from serving.batcher import BatchingOptions
+    from serving.model_config import ConfigError, VersionPolicy, parse_labels, read_config_file
     from serving.server import ServerOptions, serve_forever
 
-    options = ServerOptions(
-        model_base_path=args.model_base_path, model_names=args.model_name, host=args.host,
-        port=args.port, poll_seconds=args.poll_seconds,
-        batching=BatchingOptions(enabled=not args.no_batching, max_batch_size=args.max_batch_size,
-                                 max_wait_ms=args.batch_timeout_ms, max_queued_requests=args.max_queue),
-        max_body_bytes=args.max_body_bytes, request_log_dir=args.log_requests,
-        request_log_sample_rate=args.log_sample_rate)
-    print(f"Serving models from {args.model_base_path} on http://{args.host}:{args.port} "
-          "(POST /v1/models/<name>:predict)")
-    serve_forever(options)
+    try:
+        options = ServerOptions(
+            model_base_path=args.model_base_path or "", model_names=args.model_name, host=args.host,
+            port=args.port, grpc_port=args.grpc_port, poll_seconds=args.poll_seconds,
+            policy=VersionPolicy.parse(args.model_version_policy), labels=parse_labels(args.version_label),
+            configs=read_config_file(args.model_config_file) if args.model_config_file else [],
+            batching=BatchingOptions(enabled=not args.no_batching, max_batch_size=args.max_batch_size,
+                                     max_wait_ms=args.batch_timeout_ms),
+            limiter=LimiterOptions(latency_target_ms=args.latency_target_ms),
+            request_timeout_ms=args.request_timeout_ms, max_body_bytes=args.max_body_bytes,
+            request_log_dir=args.log_requests, request_log_sample_rate=args.log_sample_rate)
+        serve_forever(options, _announce)
+    except ConfigError as error:
+        print(f"starling serve: {error}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _announce(server: object) -> None:
+    from serving.server import ModelServer
+
+    assert isinstance(server, ModelServer)
+    source = server.options.model_base_path or ", ".join(c.base_path for c in server.options.configs)
+    grpc = f", gRPC {server.options.host}:{server.grpc_port}" if server.grpc_port else ""
+    print(f"Serving models from {source}: REST http://{server.options.host}:{server.port}{grpc} "
+          f"(POST /v1/models/<name>:predict)", flush=True)

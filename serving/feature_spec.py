@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import json
 import os
@@ -59,12 +61,47 @@ class FeatureSpec:
                 raise ClientError(f"{where}: missing feature '{missing[0]}'")
         example = example_pb2.Example()
         for name, value in instance.items():
-            values = value if isinstance(value, list) else [value]
-            if values and all(v is None for v in values):
+            feature = self.features[name] if self.features is not None else None
+            values = _flat_values(value, feature, f"{where}: feature '{name}'")
+            if not values:
                 continue
-            kind = self.features[name].kind if self.features is not None else _infer_kind(values)
+            kind = feature.kind if feature is not None else _infer_kind(values)
             _fill(example.features.feature[name], kind, values, f"{where}: feature '{name}'")
         return example.SerializeToString()
+
+
+def _flat_values(value: Any, feature: Feature | None, where: str) -> list[Any]:
+    """The values of one feature as a flat list; a required feature takes exactly one.
+
+    Raises:
+        ClientError: null for a required feature, a nested list, or several values where one is
+            expected; the message names the feature.
+    """
+    if value is None:
+        if feature is not None and feature.required:
+            raise ClientError(f"{where} is null; it expects one value")
+        return []
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(v, list | dict) and not is_b64(v) for v in values):
+        raise ClientError(f"{where} expects flat values, got a nested {type(value).__name__}: {value!r:.80}")
+    if any(v is None for v in values):
+        raise ClientError(f"{where} has a null inside its list {value!r:.80}")
+    if feature is not None and feature.required and len(values) != 1:
+        raise ClientError(f"{where} expects one value, got a list of {len(values)}")
+    return [decode_b64(v, where) if isinstance(v, dict) else v for v in values]
+
+
+def is_b64(value: Any) -> bool:
+    """Whether a JSON value is TF Serving's binary form `{"b64": ...}`."""
+    return isinstance(value, dict) and set(value) == {"b64"}
+
+
+def decode_b64(value: dict[str, Any], where: str) -> bytes:
+    """TF Serving's binary form `{"b64": "<base64>"}`."""
+    try:
+        return base64.b64decode(value["b64"], validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raise ClientError(f"{where}: 'b64' is not valid base64") from None
 
 
 def _infer_kind(values: list[Any]) -> str:
@@ -80,15 +117,15 @@ def _fill(feature: Any, kind: str, values: list[Any], where: str) -> None:
         if kind == "float":
             if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
                 raise TypeError
-            feature.float_list.value.extend(float(v) for v in values)
+            feature.float_list.value.extend(values)
         elif kind == "int":
             if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
                 raise TypeError
             feature.int64_list.value.extend(values)
         else:
-            if any(not isinstance(v, str) for v in values):
+            if any(not isinstance(v, str | bytes) for v in values):
                 raise TypeError
-            feature.bytes_list.value.extend(v.encode() for v in values)
+            feature.bytes_list.value.extend(v.encode() if isinstance(v, str) else v for v in values)
     except (TypeError, ValueError):
         expected = {"float": "a number", "int": "an integer", "bytes": "a string"}[kind]
         raise ClientError(f"{where} expects {expected}, got {values[0]!r}") from None

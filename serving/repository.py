@@ -1,4 +1,4 @@
-"""The models being served: versions found under a base path, loaded in the background, hot-swapped."""
+"""The models being served: versions found on disk, chosen by policy, loaded in the background."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from serving.errors import NotFound
 from serving.loaded_model import IncompleteVersion, LoadedModel, load_version
+from serving.model_config import ModelConfig, VersionPolicy
 
 log = logging.getLogger("starling.serving")
 _VERSION = re.compile(r"^\d+$")
@@ -18,7 +19,7 @@ _VERSION = re.compile(r"^\d+$")
 
 @dataclasses.dataclass
 class VersionState:
-    """What became of one version directory: AVAILABLE, or FAILED with the reason."""
+    """What became of one version directory: LOADING, AVAILABLE, FAILED or END, with the reason."""
 
     version: int
     state: str
@@ -27,46 +28,79 @@ class VersionState:
 
 
 class ServedModel:
-    """One model name: its loaded versions (newest serves by default) and failed ones."""
+    """One model name: its loaded versions (newest serves by default), labels and states.
 
-    def __init__(self, name: str, base_dir: str, keep_versions: int):
-        self.name = name
-        self.base_dir = base_dir
-        self.keep_versions = keep_versions
-        self.loaded: dict[int, LoadedModel] = {}
-        self.states: dict[int, VersionState] = {}
+    Every read and write of the loaded versions and their states holds one lock, so a status
+    request never sees a half-applied swap.
+    """
+
+    def __init__(self, config: ModelConfig):
+        self.name = config.name
+        self.base_dir = config.base_path
+        self.policy = config.policy
+        self.labels = dict(config.labels)
+        self._loaded: dict[int, LoadedModel] = {}
+        self._states: dict[int, VersionState] = {}
         self._lock = threading.Lock()
 
-    def get(self, version: int | None = None) -> LoadedModel:
-        """The newest loaded version, or a given one.
+    @property
+    def loaded(self) -> list[int]:
+        """The versions serving now, ascending."""
+        with self._lock:
+            return sorted(self._loaded)
+
+    def get(self, version: int | None = None, label: str | None = None) -> LoadedModel:
+        """The newest loaded version, a given one, or the one a label points at.
 
         Raises:
-            NotFound: no version is loaded, or that version is not.
+            NotFound: no version is loaded, or that version or label is not.
         """
         with self._lock:
+            if label:
+                if label not in self.labels:
+                    known = ", ".join(sorted(self.labels)) or "none"
+                    raise NotFound(f"model '{self.name}' has no version label '{label}' (labels: {known})")
+                version = self.labels[label]
             if version is None:
-                if not self.loaded:
+                if not self._loaded:
                     raise NotFound(f"model '{self.name}' has no loaded version yet")
-                return self.loaded[max(self.loaded)]
-            if version not in self.loaded:
-                available = ", ".join(map(str, sorted(self.loaded))) or "none"
+                return self._loaded[max(self._loaded)]
+            if version not in self._loaded:
+                available = ", ".join(map(str, sorted(self._loaded))) or "none"
                 raise NotFound(f"model '{self.name}' has no version {version} (available: {available})")
-            return self.loaded[version]
+            return self._loaded[version]
 
     def install(self, model: LoadedModel) -> None:
-        """Makes a loaded version available; versions beyond `keep_versions` are unloaded."""
+        """Makes a loaded version available."""
         with self._lock:
-            self.loaded[model.version] = model
-            self.states[model.version] = VersionState(model.version, "AVAILABLE",
-                                                      signature=_dir_signature(model.path))
-            for old in sorted(self.loaded)[:-self.keep_versions]:
-                del self.loaded[old]  # in-flight requests keep their reference until they finish
-                self.states[old] = VersionState(old, "END", "unloaded: newer versions serve")
+            self._loaded[model.version] = model
+            self._states[model.version] = VersionState(model.version, "AVAILABLE",
+                                                       signature=_dir_signature(model.path))
+
+    def set_state(self, state: VersionState) -> None:
+        """Records a version's state (LOADING or FAILED)."""
+        with self._lock:
+            self._states[state.version] = state
+
+    def known_broken(self, version: int, signature: tuple[float, int]) -> bool:
+        """True when the version failed or was incomplete with these very files."""
+        with self._lock:
+            known = self._states.get(version)
+            return known is not None and known.state in ("FAILED", "LOADING") and known.signature == signature
+
+    def retire(self, keep: list[int]) -> list[int]:
+        """Unloads loaded versions not in `keep` (in-flight requests finish on their reference)."""
+        with self._lock:
+            gone = [v for v in self._loaded if v not in keep]
+            for version in gone:
+                del self._loaded[version]
+                self._states[version] = VersionState(version, "END", "unloaded by the version policy")
+            return gone
 
     def status(self) -> list[VersionState]:
         """Every known version's state, newest first."""
         with self._lock:
-            return sorted(self.states.values(), key=lambda s: s.version, reverse=True)
+            return sorted(self._states.values(), key=lambda s: s.version, reverse=True)
 
 
 def _dir_signature(path: str) -> tuple[float, int]:
@@ -78,22 +112,35 @@ def _dir_signature(path: str) -> tuple[float, int]:
     return newest, count
 
 
-class ModelRepository:
-    """Watches `<base>/<name>/<version>/` and keeps each model's newest versions loaded.
+def version_dirs(base_dir: str) -> list[int]:
+    """The numeric version directories under a model's base path, ascending."""
+    if not os.path.isdir(base_dir):
+        return []
+    return sorted(int(n) for n in os.listdir(base_dir) if _VERSION.match(n))
 
-    New versions are loaded (and warmed up) on the watcher thread and swapped in only when
-    ready; a version that cannot load is recorded as FAILED with its reason and retried only when
-    its files change, while the previous version keeps serving.
+
+class ModelRepository:
+    """Finds versions under each model's base path and loads what its policy wants.
+
+    Models come from explicit configs (a config file), or are every directory under
+    `base_path` (or the `model_names` among them) with one policy and label set. A new version
+    is loaded (and warmed up) on the watcher thread and swapped in only when ready; a version
+    that cannot load is FAILED with its reason and retried only when its files change, while the
+    previous version keeps serving.
     """
 
-    def __init__(self, base_path: str, model_names: list[str] | None = None, keep_versions: int = 2,
-                 poll_seconds: float = 2.0, warmup: Callable[[LoadedModel], None] | None = None):
+    def __init__(self, base_path: str, model_names: list[str] | None = None,
+                 policy: VersionPolicy | None = None, labels: dict[str | None, dict[str, int]] | None = None,
+                 poll_seconds: float = 2.0, warmup: Callable[[LoadedModel], None] | None = None,
+                 configs: list[ModelConfig] | None = None):
         self.base_path = base_path
         self.fixed_names = list(model_names or [])
-        self.keep_versions = keep_versions
+        self.policy = policy or VersionPolicy()
+        self.labels = labels or {}
         self.poll_seconds = poll_seconds
         self.warmup = warmup
-        self.models: dict[str, ServedModel] = {}
+        self.models: dict[str, ServedModel] = {c.name: ServedModel(c) for c in configs or []}
+        self._discover = not configs
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -103,18 +150,22 @@ class ModelRepository:
         Raises:
             NotFound: no such model.
         """
-        if name not in self.models:
+        served = self.models.get(name)
+        if served is None:
             known = ", ".join(sorted(self.models)) or "none"
             raise NotFound(f"unknown model '{name}' (serving: {known})")
-        return self.models[name]
+        return served
 
     def scan(self) -> None:
-        """Looks for new or changed versions once, loading what is new."""
-        for name in self._model_names():
-            served = self.models.setdefault(
-                name, ServedModel(name, os.path.join(self.base_path, name), self.keep_versions))
-            for version in self._versions(served.base_dir)[-self.keep_versions:]:
-                self._consider(served, version)
+        """Looks for new or changed versions once, loading what each policy wants."""
+        if self._discover:
+            for name in self._model_names():
+                if name not in self.models:
+                    labels = {**self.labels.get(None, {}), **self.labels.get(name, {})}
+                    self.models[name] = ServedModel(ModelConfig(
+                        name, os.path.join(self.base_path, name), self.policy, labels))
+        for served in list(self.models.values()):
+            self._scan_model(served)
 
     def _model_names(self) -> list[str]:
         if self.fixed_names:
@@ -124,36 +175,40 @@ class ModelRepository:
         return sorted(n for n in os.listdir(self.base_path)
                       if os.path.isdir(os.path.join(self.base_path, n)) and not n.startswith("."))
 
-    @staticmethod
-    def _versions(base_dir: str) -> list[int]:
-        if not os.path.isdir(base_dir):
-            return []
-        return sorted(int(n) for n in os.listdir(base_dir) if _VERSION.match(n))
+    def _scan_model(self, served: ServedModel) -> None:
+        on_disk = version_dirs(served.base_dir)
+        signatures = {v: _dir_signature(os.path.join(served.base_dir, str(v))) for v in on_disk}
+        wanted: list[int] = []
+        for _ in range(len(on_disk) + 1):  # a failed version lets the policy reach further back
+            wanted = served.policy.wanted([v for v in on_disk if not served.known_broken(v, signatures[v])])
+            newly_broken = [v for v in wanted if not self._consider(served, v, signatures[v])]
+            if not newly_broken:
+                break
+        for version in served.retire(wanted):
+            log.info("model %s version %s unloaded (policy %s)", served.name, version, served.policy.kind)
 
-    def _consider(self, served: ServedModel, version: int) -> None:
-        newest_loaded = max(served.loaded, default=0)
-        if version < newest_loaded - served.keep_versions + 1 or version in served.loaded:
-            return
+    def _consider(self, served: ServedModel, version: int, signature: tuple[float, int]) -> bool:
+        """Loads a version unless it is loaded; False when it cannot (state recorded)."""
+        if version in served.loaded:
+            return True
         path = os.path.join(served.base_dir, str(version))
-        signature = _dir_signature(path)
-        known = served.states.get(version)
-        if known is not None and known.signature == signature:
-            return  # same files as the failed attempt: wait for them to change
         try:
             model = load_version(served.name, version, path)
             if self.warmup is not None:
                 self.warmup(model)
         except IncompleteVersion as reason:
-            served.states[version] = VersionState(version, "LOADING", str(reason), signature)
+            served.set_state(VersionState(version, "LOADING", str(reason), signature))
             log.warning("model %s version %s not loaded yet: %s", served.name, version, reason)
-            return
+            return False
         except Exception as error:  # a corrupt SavedModel: keep serving the old version
-            served.states[version] = VersionState(version, "FAILED", f"{type(error).__name__}: "
-                                                  f"{str(error).splitlines()[0][:300]}", signature)
+            first_line = (str(error).splitlines() or [""])[0][:300]
+            served.set_state(VersionState(version, "FAILED", f"{type(error).__name__}: {first_line}",
+                                          signature))
             log.error("model %s version %s failed to load: %s", served.name, version, error)
-            return
+            return False
         served.install(model)
         log.info("model %s version %s is now serving", served.name, version)
+        return True
 
     def start(self) -> None:
         """Scans once now, then keeps scanning every `poll_seconds` on a daemon thread."""

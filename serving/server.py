@@ -1,29 +1,48 @@
-"""Starts the model server: in the foreground (`starling serve`) or on a background thread."""
+"""Starts the model server (REST and gRPC on one event loop): in the foreground or on a thread."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import socket
 import threading
-import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
-from serving.app import DEFAULT_MAX_BODY_BYTES, ServingApp
-from serving.batcher import BatchingOptions
+from serving.admission import AdaptiveLimiter, LimiterOptions
+from serving.app import DEFAULT_MAX_BODY_BYTES, RestApi
+from serving.batcher import Batcher, BatchingOptions
+from serving.inference import Inference
 from serving.loaded_model import LoadedModel
+from serving.metrics import ServerMetrics
+from serving.model_config import ConfigError, ModelConfig, VersionPolicy
 from serving.repository import ModelRepository
 from serving.request_log import RequestLogger
 
 
 @dataclasses.dataclass
 class ServerOptions:
-    """Everything `starling serve` takes."""
+    """Everything `starling serve` takes.
+
+    Attributes:
+        grpc_port: TF Serving's gRPC API port (0: any free port; None: no gRPC).
+        request_timeout_ms: A request not answered by then gets 504 / DEADLINE_EXCEEDED.
+        configs: Models from a TF Serving config file (then `model_base_path` is not scanned).
+    """
 
     model_base_path: str
     model_names: list[str] = dataclasses.field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8501
+    grpc_port: int | None = None
     poll_seconds: float = 2.0
-    keep_versions: int = 2
+    policy: VersionPolicy = dataclasses.field(default_factory=VersionPolicy)
+    labels: dict[str | None, dict[str, int]] = dataclasses.field(default_factory=dict)
+    configs: list[ModelConfig] = dataclasses.field(default_factory=list)
     batching: BatchingOptions = dataclasses.field(default_factory=BatchingOptions)
+    limiter: LimiterOptions = dataclasses.field(default_factory=LimiterOptions)
+    request_timeout_ms: float = 10_000.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     request_log_dir: str | None = None
     request_log_sample_rate: float = 0.1
@@ -40,67 +59,157 @@ def warm_up(model: LoadedModel) -> None:
     model.predict([example])
 
 
-def build_app(options: ServerOptions) -> tuple[ServingApp, ModelRepository]:
-    """The application and its repository (already scanned once, watcher running)."""
-    repository = ModelRepository(options.model_base_path, options.model_names, options.keep_versions,
-                                 options.poll_seconds, warmup=warm_up)
-    repository.start()
-    logger = (RequestLogger(options.request_log_dir, options.request_log_sample_rate)
-              if options.request_log_dir else None)
-    return ServingApp(repository, options.batching, logger, options.max_body_bytes), repository
+def check_options(options: ServerOptions) -> None:
+    """Fails early, before anything is served, on a base path that is not there.
+
+    Raises:
+        ConfigError: naming the missing path.
+    """
+    paths = [c.base_path for c in options.configs] or [options.model_base_path]
+    for path in paths:
+        if not os.path.isdir(path):
+            raise ConfigError(f"model base path {path} does not exist (expected <base>/<model>/<version>/)")
 
 
-def serve_forever(options: ServerOptions) -> None:
-    """Serves until interrupted."""
-    import uvicorn
+def bind(host: str, port: int, what: str) -> socket.socket:
+    """A listening-ready TCP socket (TCP_NODELAY set: asyncio needs IPPROTO_TCP to keep it).
 
-    app, repository = build_app(options)
+    Raises:
+        ConfigError: the port is taken or cannot be bound (names it).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        uvicorn.run(app.build(), host=options.host, port=options.port, log_level="warning",
-                    access_log=False)
+        sock.bind((host, port))
+        sock.listen(2048)  # early connections wait in the backlog until the server accepts
+    except OSError as error:
+        sock.close()
+        raise ConfigError(f"cannot listen for {what} on {host}:{port}: {error.strerror}") from None
+    return sock
+
+
+class ModelServer:
+    """The repository, the shared inference core, and both front ends of one server."""
+
+    def __init__(self, options: ServerOptions, on_ready: Callable[[ModelServer], None] | None = None):
+        check_options(options)
+        self.options = options
+        self.on_ready = on_ready
+        self.rest_socket = bind(options.host, options.port, "REST")
+        self.grpc_port: int | None = None
+        if options.grpc_port is not None:
+            probe = bind(options.host, options.grpc_port, "gRPC")  # a clear error before serving
+            self.grpc_port = int(probe.getsockname()[1])
+            probe.close()
+        self.repository = ModelRepository(options.model_base_path, options.model_names, options.policy,
+                                          options.labels, options.poll_seconds, warmup=warm_up,
+                                          configs=options.configs or None)
+        self.metrics = ServerMetrics(lambda: {n: m.loaded for n, m in self.repository.models.items()})
+        self.inference = Inference(
+            self.repository,
+            Batcher(options.batching,
+                    lambda model, size: self.metrics.batch_size.labels(model).observe(size)),
+            AdaptiveLimiter(options.limiter), self.metrics, options.request_timeout_ms,
+            RequestLogger(options.request_log_dir, options.request_log_sample_rate)
+            if options.request_log_dir else None)
+        self.rest = RestApi(self.inference, options.max_body_bytes, self._running)
+
+    @property
+    def port(self) -> int:
+        """The REST port actually bound."""
+        return int(self.rest_socket.getsockname()[1])
+
+    @contextlib.asynccontextmanager
+    async def _running(self) -> AsyncIterator[None]:
+        import grpc
+
+        from serving.grpc_service import add_services
+
+        await self.inference.batcher.start()
+        grpc_server = None
+        if self.grpc_port is not None:
+            grpc_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            add_services(grpc_server, self.inference)
+            grpc_server.add_insecure_port(f"{self.options.host}:{self.grpc_port}")
+            await grpc_server.start()
+        if self.on_ready is not None:
+            self.on_ready(self)
+        try:
+            yield
+        finally:
+            if grpc_server is not None:
+                await grpc_server.stop(grace=1.0)
+            await self.inference.batcher.stop()
+            if self.inference.request_logger is not None:
+                self.inference.request_logger.close()
+
+    def uvicorn_server(self) -> Any:
+        """A uvicorn server for the REST app (run it with `sockets=[self.rest_socket]`)."""
+        import uvicorn
+
+        config = uvicorn.Config(self.rest.build(), log_level="warning", access_log=False)
+        return uvicorn.Server(config)
+
+
+def serve_forever(options: ServerOptions, on_ready: Callable[[ModelServer], None]) -> None:
+    """Serves until interrupted; `on_ready` runs once both APIs listen.
+
+    Raises:
+        ConfigError: a missing base path or a port in use, before anything is served.
+    """
+    server = ModelServer(options, on_ready)
+    server.repository.start()
+    try:
+        server.uvicorn_server().run(sockets=[server.rest_socket])
     finally:
-        repository.stop()
+        server.repository.stop()
 
 
 class BackgroundServer:
     """A server on a daemon thread, for tests, notebooks and benchmarks.
 
     Example:
-        >>> with BackgroundServer(ServerOptions("serving", port=0)) as server:   # doctest: +SKIP
-        ...     print(server.url)
+        >>> with BackgroundServer(ServerOptions("serving", port=0, grpc_port=0)) as server:  # doctest: +SKIP
+        ...     print(server.url, server.grpc_target)
     """
 
     def __init__(self, options: ServerOptions):
         self.options = options
         self.url = ""
-        self._server = None
+        self.grpc_target = ""
+        self.server: ModelServer | None = None
+        self._ready = threading.Event()
+        self._uvicorn: Any = None
         self._thread: threading.Thread | None = None
-        self.repository: ModelRepository | None = None
-        self.app: ServingApp | None = None
+
+    @property
+    def inference(self) -> Inference:
+        """The running server's inference core."""
+        assert self.server is not None
+        return self.server.inference
+
+    @property
+    def repository(self) -> ModelRepository:
+        """The running server's model repository."""
+        assert self.server is not None
+        return self.server.repository
 
     def __enter__(self) -> BackgroundServer:
-        import socket
-
-        import uvicorn
-
-        self.app, self.repository = build_app(self.options)
-        # proto IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on such sockets, and without it
-        # Nagle's algorithm and delayed ACKs add ~40 ms to every keep-alive response.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.options.host, self.options.port))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app.build(), log_level="warning", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.server = ModelServer(self.options, lambda _: self._ready.set())
+        self.server.repository.start()
+        self._uvicorn = self.server.uvicorn_server()
+        self._thread = threading.Thread(target=self._uvicorn.run, daemon=True,
+                                        kwargs={"sockets": [self.server.rest_socket]})
         self._thread.start()
-        deadline = time.time() + 30
-        while not self._server.started and time.time() < deadline:
-            time.sleep(0.02)
-        self.url = f"http://{self.options.host}:{port}"
+        if not self._ready.wait(30):
+            raise RuntimeError("the background model server did not start within 30 s")
+        self.url = f"http://{self.options.host}:{self.server.port}"
+        self.grpc_target = f"{self.options.host}:{self.server.grpc_port}" if self.server.grpc_port else ""
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
+        assert self.server is not None and self._thread is not None
+        self._uvicorn.should_exit = True
         self._thread.join(timeout=15)
-        self.repository.stop()
+        self.server.repository.stop()

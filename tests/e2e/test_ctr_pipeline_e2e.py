@@ -58,7 +58,7 @@ def _serve_and_log_skewed_traffic(tmp_path):
         for start in range(50, len(instances), 50):
             batch = {"instances": instances[start:start + 50]}
             assert httpx.post(url, json=batch, timeout=60).status_code == 200
-        server.app.request_logger.close()
+        server.inference.request_logger.close()
     return tmp_path / "logs" / "ctr"
 
 

@@ -1,0 +1,84 @@
+"""Admission control: an adaptive concurrency limit that sheds excess load early with 503.
+
+The limit follows the latency and success rate of the requests it admits (additive increase,
+multiplicative decrease, as TCP's congestion window and Netflix's concurrency limiters do): each
+window of completed requests whose 95th-percentile latency stays under a share of the target
+while the limit was nearly reached raises it; a window over that share, or with too many
+failures, cuts it. A request arriving while the limit's worth are in flight is refused at once,
+before its body is parsed, so the ones admitted keep their latency under the target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from serving.errors import Overloaded
+
+
+@dataclasses.dataclass
+class LimiterOptions:
+    """How the concurrency limit adapts.
+
+    Attributes:
+        latency_target_ms: The p99 the admitted requests should stay under.
+        initial_limit: Requests in flight allowed at start.
+        min_limit: The limit never drops below this.
+        max_limit: Nor rises above this.
+        window: Completed requests per adjustment.
+        min_success_rate: A window with a lower share of successes cuts the limit.
+    """
+
+    latency_target_ms: float = 50.0
+    initial_limit: int = 64
+    min_limit: int = 4
+    max_limit: int = 1024
+    window: int = 64
+    min_success_rate: float = 0.9
+
+
+class AdaptiveLimiter:
+    """Counts requests in flight against a limit that adapts to their latency and success."""
+
+    HEADROOM = 0.6  # a window's p95 above this share of the target cuts the limit
+    DECREASE = 0.8
+
+    def __init__(self, options: LimiterOptions | None = None):
+        self.options = options or LimiterOptions()
+        self.limit = float(self.options.initial_limit)
+        self.in_flight = 0
+        self.shed = 0
+        self._latencies: list[float] = []
+        self._failures = 0
+        self._peak = 0
+
+    def acquire(self) -> None:
+        """Admits one request.
+
+        Raises:
+            Overloaded: the limit's worth of requests are in flight.
+        """
+        if self.in_flight >= int(self.limit):
+            self.shed += 1
+            raise Overloaded(f"{self.in_flight} requests in flight reach the concurrency limit "
+                             f"({int(self.limit)}); retry shortly")
+        self.in_flight += 1
+        self._peak = max(self._peak, self.in_flight)
+
+    def release(self, latency_seconds: float, succeeded: bool) -> None:
+        """Records an admitted request's outcome; adjusts the limit once per window."""
+        self.in_flight -= 1
+        self._latencies.append(latency_seconds)
+        self._failures += 0 if succeeded else 1
+        if len(self._latencies) >= self.options.window:
+            self._adjust()
+
+    def _adjust(self) -> None:
+        latencies = sorted(self._latencies)
+        p95 = latencies[int(0.95 * (len(latencies) - 1))]
+        success = 1.0 - self._failures / len(latencies)
+        target = self.options.latency_target_ms / 1000
+        if p95 > self.HEADROOM * target or success < self.options.min_success_rate:
+            self.limit = max(self.options.min_limit, self.limit * self.DECREASE)
+        elif self._peak >= 0.9 * int(self.limit):
+            self.limit = min(self.options.max_limit, self.limit + max(1.0, self.limit * 0.05))
+        self._latencies, self._failures, self._peak = [], 0, self.in_flight

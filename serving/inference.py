@@ -1,0 +1,141 @@
+"""The path every inference request takes, whatever its API (REST or gRPC).
+
+Resolve the model version and signature (cheap, before admission) → admit or shed → build the
+serialized examples → batch with other requests under a deadline → record metrics, traffic and
+the request log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from serving.admission import AdaptiveLimiter
+from serving.batcher import Batcher
+from serving.errors import Overloaded, ServingError
+from serving.loaded_model import LoadedModel, Signature
+from serving.metrics import ServerMetrics
+from serving.repository import ModelRepository
+from serving.request_log import RequestLogger
+from serving.traffic import TrafficWatch
+
+log = logging.getLogger("starling.serving")
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """What a request addresses: a model, optionally a version or label, and a signature."""
+
+    model: str
+    version: int | None = None
+    label: str | None = None
+    signature: str | None = None
+
+
+@dataclasses.dataclass
+class Answer:
+    """A served request: the version and signature that answered, and the outputs."""
+
+    model: LoadedModel
+    signature: Signature
+    outputs: dict[str, np.ndarray]
+    count: int
+
+
+class Inference:
+    """Shared by the REST and gRPC front ends: one repository, batcher, limiter and metrics."""
+
+    def __init__(self, repository: ModelRepository, batcher: Batcher, limiter: AdaptiveLimiter,
+                 metrics: ServerMetrics, request_timeout_ms: float,
+                 request_logger: RequestLogger | None = None, traffic: TrafficWatch | None = None):
+        self.repository = repository
+        self.batcher = batcher
+        self.limiter = limiter
+        self.metrics = metrics
+        self.request_timeout = request_timeout_ms / 1000
+        self.request_logger = request_logger
+        self.traffic = traffic or TrafficWatch()
+        self.request_log_error: str | None = None
+
+    def resolve(self, target: Target, method: str) -> tuple[LoadedModel, Signature]:
+        """The model version and signature a request addresses (raises NotFound or ClientError)."""
+        model = self.repository.model(target.model).get(target.version, target.label)
+        return model, model.signature(target.signature, method)
+
+    async def run(self, api: str, target: Target, method: str,
+                  build_examples: Callable[[LoadedModel, Signature], list[bytes]],
+                  timeout: float | None = None) -> Answer:
+        """Serves one request; `build_examples` runs only once the request is admitted.
+
+        Args:
+            api: The API name for metrics (e.g. `rest_predict`, `grpc_classify`).
+            target: The model, version or label, and signature addressed.
+            method: `predict`, `classify` or `regress`.
+            build_examples: Makes the serialized tf.Examples from the request.
+            timeout: Seconds the caller allows (e.g. a gRPC deadline); the server's own
+                `--request-timeout-ms` caps it.
+
+        Raises:
+            ServingError: with TF Serving's status code (the request is counted under it).
+        """
+        model_name, version = target.model, str(target.version or "")
+        started = time.perf_counter()
+        admitted = False
+        try:
+            model, signature = self.resolve(target, method)
+            version = str(model.version)
+            self._admit(model_name)
+            admitted = True
+            examples = build_examples(model, signature)
+            allowed = min(self.request_timeout, timeout) if timeout else self.request_timeout
+            loop = asyncio.get_running_loop()
+            outputs = await self.batcher.predict(model, signature.name, examples, loop.time() + allowed)
+        except ServingError as error:
+            self._finish(api, model_name, version, error.code, started, admitted)
+            raise
+        self._finish(api, model_name, version, "OK", started, admitted)
+        self._log_request(model_name, examples)
+        return Answer(model, signature, outputs, len(examples))
+
+    def _admit(self, model_name: str) -> None:
+        try:
+            self.limiter.acquire()
+        except Overloaded:
+            self.metrics.shed.labels(model_name).inc()
+            raise
+        finally:
+            self.metrics.concurrency_limit.set(int(self.limiter.limit))
+            self.metrics.queue_depth.set(self.limiter.in_flight)
+
+    def _finish(self, api: str, model_name: str, version: str, code: str, started: float,
+                admitted: bool) -> None:
+        elapsed = time.perf_counter() - started
+        server_failure = code in ("INTERNAL", "DEADLINE_EXCEEDED")
+        if admitted:
+            self.limiter.release(elapsed, not server_failure)
+            self.metrics.queue_depth.set(self.limiter.in_flight)
+            self.metrics.latency.labels(model_name, api).observe(elapsed)
+        self.metrics.requests.labels(model_name, version, api, code).inc()
+        self.traffic.record(model_name, server_failure)
+
+    def _log_request(self, model_name: str, examples: list[bytes]) -> None:
+        if self.request_logger is None:
+            return
+        loop = asyncio.get_running_loop()
+        pending = loop.run_in_executor(None, self.request_logger.log, model_name, examples)
+        pending.add_done_callback(self._request_logged)
+
+    def _request_logged(self, done: asyncio.Future) -> None:
+        error = done.exception()
+        if error is None:
+            return
+        self.metrics.request_log_errors.inc()
+        message = f"{type(error).__name__}: {error}"
+        if message != self.request_log_error:  # each new kind of failure is logged once
+            log.error("request log write failed: %s", message)
+        self.request_log_error = message
