@@ -150,3 +150,31 @@ def test_submit_reports_unreachable_host_and_bad_arguments(tmp_path, pipeline_fi
     assert "compiled pipeline not found" in capsys.readouterr().err
     assert main(["submit", str(package), "--host", "kfp.internal"]) == 2
     assert "expected an http:// or https:// URL" in capsys.readouterr().err
+
+
+def test_kfp_steps_go_through_the_launcher_cache_keys_staging_and_cache_hits(pipeline_file, tmp_path):
+    package = str(tmp_path / "p.yaml")
+    store_path = tmp_path / "metadata.sqlite"
+    compile_pipeline(pipeline_file, package, metadata_url=f"sqlite:{store_path}")
+    run_locally(package, str(tmp_path / "kfp1"), {"span": 1})
+    run_locally(package, str(tmp_path / "kfp2"), {"span": 1})  # the same data again
+
+    store = MetadataStore(sqlite_config(store_path))
+    runs = store.list_runs("kfp_test")
+    by_node = {}
+    for run in reversed(runs):
+        for execution in store.executions_of_run(run.id):
+            by_node.setdefault(execution.node_id, []).append(execution)
+            assert execution.properties["cache_key"] and execution.properties["host"]
+            assert isinstance(execution.properties["pid"], int)
+    assert [e.state for e in by_node["make"]] == ["COMPLETE", "CACHED"]
+    assert [e.state for e in by_node["describe"]] == ["COMPLETE", "CACHED"]
+    assert [e.state for e in by_node["train"]] == ["COMPLETE", "COMPLETE"]  # its cache is off
+    # the cached step hands the first run's artifact on by reference; training read it
+    _, make_out = _outputs(tmp_path / "kfp2", "node-make", "out_examples")
+    [examples] = make_out["artifacts"]["out_examples"]["artifacts"]
+    assert str(tmp_path / "kfp1") in examples["metadata"]["starling_reference_uri"]
+    model_dir, _ = _outputs(tmp_path / "kfp2", "node-train", "out_model")
+    # the pinned resolver answers as it did for the same data: no base model, the same weight
+    assert json.loads((model_dir / "w.json").read_text()) == 3
+    assert not [p for p in tmp_path.rglob(".staging-*")]  # staged, then renamed into place
