@@ -77,3 +77,17 @@ def tiny_root(tmp_path_factory):
 def client(tiny_root):
     """A test client of the UI over the tiny store."""
     return TestClient(create_app(StoreSource.from_root(str(tiny_root))))
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """Two days of the seven-node demo pipeline (real TFDV, TFMA, Pusher): (root, results)."""
+    from tests.ui.demo_store import build_demo_store
+
+    return build_demo_store(tmp_path_factory.mktemp("ui_demo"))
+
+
+@pytest.fixture(scope="session")
+def demo_client(demo_store):
+    """A test client of the UI over the demo store."""
+    return TestClient(create_app(StoreSource.from_root(str(demo_store[0]))))

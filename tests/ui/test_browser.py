@@ -1,0 +1,104 @@
+"""The UI in a real browser: Debian's Chromium driven by Playwright over the demo store.
+
+Screenshots of each page go to the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipelines.ui import StoreSource, create_app
+from tests.ui.browser import CHROMIUM_ARGS, ensure_chromium, serving
+from tests.ui.demo_store import NODE_IDS, SCRIPT_FEATURE
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        executable = ensure_chromium()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def ui_url(demo_store):
+    with serving(create_app(StoreSource.from_root(str(demo_store[0])))) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    dialogs = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    opened.dialogs = dialogs
+    yield opened
+    context.close()
+
+
+def test_runs_to_run_graph_to_evaluation_slice_table(page, ui_url, demo_store, tmp_path):
+    day2 = demo_store[1][1]
+    page.goto(f"{ui_url}/runs")
+    page.screenshot(path=str(tmp_path / "runs.png"), full_page=True)
+    page.get_by_role("link", name=day2.run_id).click()
+    page.wait_for_url(re.compile(f"/runs/{day2.run_id}$"))
+    graph = page.locator("#run-graph svg")
+    for node_id in NODE_IDS:
+        assert graph.locator("text.title", has_text=re.compile(f"^{node_id}$")).is_visible(), node_id
+    page.locator("#run-graph g[data-key='Evaluator']").click()
+    panel = page.locator(f"#node-{day2.nodes['Evaluator'].execution_id}")
+    assert panel.is_visible() and "Evaluator" in panel.locator("h2").inner_text()
+    page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
+    evaluation_id = day2.output("Evaluator", "evaluation").id
+    panel.get_by_role("link", name=f"ModelEvaluation #{evaluation_id}").click()
+    page.wait_for_url(re.compile(f"/artifacts/{evaluation_id}$"))
+    report = page.frame_locator("#report")
+    slice_table = report.locator("table", has=report.locator("th", has_text="slice")).first
+    assert slice_table.locator("td", has_text="platform=web").is_visible()
+    assert slice_table.locator("td", has_text="Overall").is_visible()
+    page.screenshot(path=str(tmp_path / "evaluation.png"), full_page=True)
+
+
+def test_compare_two_days_shows_the_auc_delta(page, ui_url, demo_store, tmp_path):
+    first, second = demo_store[1]
+    page.goto(f"{ui_url}/runs")
+    page.get_by_label(f"select {first.run_id}").check()
+    page.get_by_label(f"select {second.run_id}").check()
+    page.locator("#compare-selected").click()
+    page.wait_for_url(re.compile("/compare"))
+    row = page.locator("#metrics tr", has=page.locator("td", has_text=re.compile("^Overall$"))).filter(
+        has=page.locator("td", has_text=re.compile("^auc$")))
+    cells = row.locator("td").all_inner_texts()
+    before, after = float(cells[2]), float(cells[3].split()[0])
+    assert after < before
+    assert cells[3].split()[1] == f"{after - before:+.4f}"
+    assert page.locator("#verdicts").get_by_text("NOT BLESSED").is_visible()
+    assert page.locator("svg.spans-chart circle.point").count() == 2
+    page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
+    page.goto(f"{ui_url}/models")
+    assert page.locator("table.models").get_by_text("BLESSED", exact=True).is_visible()
+    page.screenshot(path=str(tmp_path / "models.png"), full_page=True)
+
+
+def test_a_feature_named_like_a_script_shows_as_text(page, ui_url, demo_store, tmp_path):
+    first, second = demo_store[1]
+    page.goto(f"{ui_url}/compare?runs={first.run_id},{second.run_id}")
+    statistics_table = page.locator("#statistics")
+    assert statistics_table.get_by_text(f"train: {SCRIPT_FEATURE}").first.is_visible()
+    statistics_id = second.output("StatisticsGen", "statistics").id
+    page.goto(f"{ui_url}/artifacts/{statistics_id}")
+    assert page.frame_locator("#report").get_by_text(SCRIPT_FEATURE).first.is_visible()
+    page.screenshot(path=str(tmp_path / "statistics.png"), full_page=True)
+    assert page.dialogs == []
