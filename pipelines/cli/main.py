@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from pipelines.errors import StarlingError
+from pipelines.runner.signals import Terminated
 
 # Commands of the framework's own modules: (module, function that registers them).
 _OPTIONAL_COMMANDS = (
@@ -54,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StarlingError as error:
         print(f"starling: error: {error}", file=sys.stderr)
         return 2
+    except Terminated as terminated:  # SIGTERM: the run was cleaned up and marked CANCELLED
+        print(f"starling: stopped ({terminated})", file=sys.stderr)
+        return 128 + terminated.signal_number
     except KeyboardInterrupt:
         print("starling: interrupted", file=sys.stderr)
         return 130
