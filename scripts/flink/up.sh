@@ -89,6 +89,6 @@ start_background job-server java -cp "$JOB_SERVER_DIR/lib/*" org.apache.beam.run
   TF_CPP_MIN_LOG_LEVEL=2 "$STARLING_PYTHON" scripts/flink/worker_pool.py --port "$BEAM_WORKER_POOL_PORT")
 wait_for "Flink's REST API with 2 task slots" 120 slots_ready
 wait_for "the Beam job server" 60 port_open "$BEAM_JOB_PORT"
-wait_for "the Beam SDK worker pool" 60 port_open "$BEAM_WORKER_POOL_PORT"
+wait_for "the Beam SDK worker pool" 180 port_open "$BEAM_WORKER_POOL_PORT"
 echo "flink-up: Flink $FLINK_VERSION at http://127.0.0.1:$FLINK_REST_PORT (2 slots), Beam job server" \
   "127.0.0.1:$BEAM_JOB_PORT, SDK worker pool 127.0.0.1:$BEAM_WORKER_POOL_PORT; logs in $FLINK_LOG_DIR"
