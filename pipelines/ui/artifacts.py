@@ -7,7 +7,7 @@ from typing import Any
 
 from pipelines.artifacts import Artifact
 from pipelines.metadata import DOWNSTREAM, UPSTREAM, LineageTree, MetadataStore, lineage
-from pipelines.metadata.store import RUN_CONTEXT, ExecutionRecord
+from pipelines.metadata.store import ExecutionRecord
 from pipelines.ui.graph_svg import GraphEdge, GraphNode
 from pipelines.ui.queries import DEFAULT_PAGE_SIZE, NotFound, event_port, node_status
 
@@ -77,14 +77,14 @@ def artifact_detail(store: MetadataStore, artifact_id: int) -> ArtifactDetail:
     artifact = found[0]
     events = store.events_of_artifacts([artifact_id])
     executions = {e.id: e for e in store.executions_by_id({event.execution_id for event in events})}
-    runs = _run_names(store, list(executions))
     producers, consumers = [], []
     for event in sorted(events, key=lambda e: e.execution_id):
         execution = executions.get(event.execution_id)
         if execution is None:
             continue
         link = ExecutionLink(execution.id, execution.node_id, execution.component,
-                             node_status(execution), event_port(event), runs.get(execution.id))
+                             node_status(execution), event_port(event),
+                             execution.properties.get("run_id"))
         if event.type == metadata_store_pb2.Event.INPUT:
             consumers.append(link)
         else:
@@ -92,20 +92,6 @@ def artifact_detail(store: MetadataStore, artifact_id: int) -> ArtifactDetail:
     return ArtifactDetail(int(artifact.id or 0), artifact.type_name, artifact.uri, artifact.state,
                           artifact.created_at_ms, artifact.properties, producers, consumers,
                           artifact.type_name in REPORT_TYPES)
-
-
-def _run_names(store: MetadataStore, execution_ids: list[int]) -> dict[int, str]:
-    names = {}
-    for execution_id in execution_ids:
-        for context in store.mlmd.get_contexts_by_execution(execution_id):
-            if context.type_id == _run_type_id(store):
-                names[execution_id] = context.name
-    return names
-
-
-def _run_type_id(store: MetadataStore) -> int:
-    context_type = store.mlmd.get_context_type(RUN_CONTEXT)
-    return int(context_type.id)
 
 
 def artifact_report_html(store: MetadataStore, artifact_id: int) -> str:

@@ -30,13 +30,18 @@ class SpanPoint:
 
 def metric_over_spans(store: MetadataStore, pipeline: str, metric: str = "auc") -> list[SpanPoint]:
     """Every ModelEvaluation of the pipeline in span order, with the candidate's overall metric."""
+    from ml_metadata import errors
     from ml_metadata.proto import metadata_store_pb2
 
     context = store.mlmd.get_context_by_type_and_name(PIPELINE_CONTEXT, pipeline)
+    try:
+        evaluation_type = store.mlmd.get_artifact_type("ModelEvaluation")
+    except errors.NotFoundError:  # nothing was ever evaluated in this store
+        return []
     if context is None:
         return []
     evaluation_ids = [a.id for a in store.mlmd.get_artifacts_by_context(context.id)
-                      if a.type_id == store.mlmd.get_artifact_type("ModelEvaluation").id]
+                      if a.type_id == evaluation_type.id]
     if not evaluation_ids:
         return []
     events = store.events_of_artifacts(evaluation_ids)

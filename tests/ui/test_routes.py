@@ -114,6 +114,16 @@ def test_artifact_page_producer_consumers_and_lineage(client):
     assert "<iframe" not in page  # a Model has no report
 
 
+def test_compare_runs_without_evaluations(client):
+    names = [run["name"] for run in _runs(client)["runs"]][::-1]
+    page = client.get("/compare", params={"runs": f"{names[0]},{names[2]}"})
+    assert page.status_code == 200, page.text
+    assert "No evaluation in these runs" in page.text
+    assert "auc over spans" in page.text and "Statistics by feature" in page.text
+    picker = client.get("/compare").text
+    assert all(f'value="{name}"' in picker for name in names)
+
+
 def test_unknown_ids_and_bad_parameters(client):
     assert client.get("/artifacts/99999").status_code == 404
     assert "no artifact with id 99999" in client.get("/api/artifacts/99999").json()["error"]
