@@ -37,3 +37,6 @@ for kind in stats anomalies eval; do
   echo "  $kind: $($starling show $kind --root $root --html)"
 done
 echo "Rerun either day to see every node CACHED in seconds, without TensorFlow being imported."
+echo
+echo "Browse runs, graphs, reports, lineage and the two days compared in the web UI:"
+echo "  $starling ui --root $root     (then open http://127.0.0.1:8080/)"
