@@ -94,6 +94,14 @@ class ModelBlessing(Artifact):
     LAYOUT = "BLESSED or NOT_BLESSED (empty marker file)"
 
 
+class InfraBlessing(Artifact):
+    """InfraValidator's verdict: the model loads (and answers) in a sandboxed model server."""
+
+    TYPE_NAME = "InfraBlessing"
+    blessed = IntProperty()
+    LAYOUT = "INFRA_BLESSED or INFRA_NOT_BLESSED (marker file; the latter holds the reason)"
+
+
 class PushedModel(Artifact):
     """A record of a push: `pushed` 1/0 and the serving `destination`."""
 
@@ -135,6 +143,7 @@ STANDARD_TYPES: tuple[type[Artifact], ...] = (
     ModelRun,
     ModelEvaluation,
     ModelBlessing,
+    InfraBlessing,
     PushedModel,
     HyperParameters,
     TunerResults,
