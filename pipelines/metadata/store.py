@@ -326,6 +326,20 @@ class MetadataStore:
             updated_at_ms=proto.last_update_time_since_epoch,
         )
 
+    def latest_executions(self, pipeline_name: str, node_id: str, limit: int = 20,
+                          ) -> list[ExecutionRecord]:
+        """The newest executions of one node of a pipeline, newest first."""
+        from ml_metadata.metadata_store import metadata_store
+
+        query = (f"custom_properties.pipeline_name.string_value = {quoted(pipeline_name)} AND "
+                 f"custom_properties.node_id.string_value = {quoted(node_id)}")
+        options = metadata_store.ListOptions(
+            limit=limit, order_by=metadata_store.OrderByField.ID, is_asc=False, filter_query=query)
+        with self._mlmd("get_executions"):
+            protos = self._store.get_executions(list_options=options)
+            types = {t.id: t.name for t in self._store.get_execution_types()}
+        return [self._execution_record(p, types) for p in protos]
+
     def events_of_artifacts(self, artifact_ids: Sequence[int]) -> list[Any]:
         """Raw MLMD events touching these artifacts."""
         with self._mlmd("get_events_by_artifact_ids"):
@@ -357,6 +371,11 @@ class MetadataStore:
             if run.name == run_name:
                 return run
         raise MetadataError(f"no run named '{run_name}' in {self.location}")
+
+
+def quoted(text: str) -> str:
+    """A string literal for an MLMD filter query (quotes and backslashes escaped)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def now_ms() -> int:

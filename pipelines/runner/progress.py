@@ -60,7 +60,10 @@ class ConsoleProgress(RunListener):
             print(text, file=self.stream, flush=True)
 
     def run_started(self, pipeline_name, run_id, node_count, metadata):  # noqa: D102
-        self._total = node_count
+        with self._lock:  # one listener may watch several runs (`starling run --watch`)
+            self._total, self._done = node_count, 0
+            self._running.clear()
+            self._last_note.clear()
         self._print(f"Running pipeline '{pipeline_name}' ({node_count} nodes), run {run_id}")
         self._stop.clear()
         self._ticker = threading.Thread(target=self._heartbeat, daemon=True)
