@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the ctr template end to end on the embedded default (SQLite MLMD, local files,
-# Beam DirectRunner). Generates two days of ad click data, runs the pipeline for day 1 and day 2
-# (day 2 warm-starts from day 1's model and is judged against it), then says where everything is.
+# Beam DirectRunner). Day 1 of ad click data arrives and the pipeline runs; day 2 arrives and the
+# same command (no span given: the ExampleGen's driver sees the new day) trains on it, warm-started
+# from day 1's model and judged against it; a third run with nothing new is entirely CACHED.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
@@ -11,14 +12,20 @@ data=runs/ctr-data
 serving=runs/serving
 rows=${DEMO_ROWS:-20000}
 
-echo "== Generating two days of click data ($rows rows a day) in $data"
-.venv/bin/python templates/ctr/data_generator.py --out "$data" --days 2 --rows "$rows" >/dev/null
+run() {
+  $starling run templates/ctr/pipeline.py --param root=$root --param data_root=$data \
+    --param serving_base=$serving
+}
 for span in 1 2; do
   echo
-  echo "== Day $span"
-  $starling run templates/ctr/pipeline.py --param span=$span --param root=$root \
-    --param data_root=$data --param serving_base=$serving
+  echo "== Day $span arrives ($rows rows) in $data/day-$span"
+  .venv/bin/python templates/ctr/data_generator.py --out "$data" --first-day $span --days 1 \
+    --rows "$rows" >/dev/null
+  run
 done
+echo
+echo "== Nothing new: the same command again"
+run
 
 echo
 echo "== Sliced evaluation of the latest model"

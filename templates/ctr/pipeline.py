@@ -5,8 +5,9 @@ Each run ingests the day's data, checks it against the curated schema and the pr
 featurizes with TFT, trains warm-started from the latest model, evaluates on slices against the
 model now serving, and pushes the candidate only if it is blessed.
 
-    starling run templates/ctr/pipeline.py --param span=1
-    starling run templates/ctr/pipeline.py --param span=2
+    starling run templates/ctr/pipeline.py            # the newest day under data_root
+    starling run templates/ctr/pipeline.py --watch    # ... and each new day as it arrives
+    starling run templates/ctr/pipeline.py --param span=1   # a chosen day
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def eval_config(min_auc: float, max_auc_decrease: float, gate_on_platform: bool 
     }
 
 
-def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: int = 1,
+def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: int = 0,
                     serving_logs: str = "", serving_base: str = "serving", model_name: str = "ctr",
                     train_steps: int = 200, eval_steps: int = 20, learning_rate: float = 0.005,
                     break_model: bool = False, halt_on_anomalies: bool = False,
@@ -58,7 +59,8 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
     Args:
         root: Pipeline root (artifacts and metadata.sqlite).
         data_root: Where the daily CSVs are (`day-<span>/*.csv`).
-        span: The day to train on.
+        span: The day to train on; 0 (the default) means the newest day, so each run picks up
+            the day that arrived last.
         serving_logs: The model server's request log for this model (`<dir>/<YYYY>-<MM>-<DD>/*.gz`);
             when given, training/serving skew is checked.
         serving_base: Where blessed models are pushed (`<serving_base>/<model_name>/<version>`).
@@ -72,7 +74,7 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
         max_auc_decrease: How far below the serving model's AUC a candidate may fall.
         gate_on_platform: Apply the AUC gates to each platform's slice too, not only overall.
     """
-    examples = CsvExampleGen(input_base=data_root, pattern="day-{SPAN}/*.csv", span=span)
+    examples = CsvExampleGen(input_base=data_root, pattern="day-{SPAN}/*.csv", span=span or None)
     schema = ImportSchemaGen(schema_file=_schema_file())
     statistics = StatisticsGen(examples=examples.outputs["examples"], schema=schema.outputs["schema"])
     nodes = [examples, schema, statistics]
