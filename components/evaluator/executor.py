@@ -68,6 +68,10 @@ def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output
     if isinstance(eval_config, dict) and "min_slice_size" in eval_config:
         min_slice_size = int(eval_config["min_slice_size"])
     has_baseline = baseline_model is not None and baseline_model.id != model.id
+    if baseline_model is not None and not has_baseline:  # e.g. an unpinned latest_blessed_model()
+        note = f"the baseline is the candidate itself (Model #{model.id}): no baseline comparison"
+        print(f"Evaluator: {note}")
+        evaluation.properties["baseline_note"] = note
     config = eval_configs.fit_to_models(eval_configs.as_eval_config(eval_config), has_baseline)
     run_tfma(examples_file_pattern(examples, example_split), _saved_model(model),
              _saved_model(baseline_model) if has_baseline else None, config, evaluation.uri)
