@@ -33,6 +33,8 @@ def add_compile_commands(subparsers: argparse._SubParsersAction) -> None:
     submit_parser.add_argument("--image", default="starling:latest")
     submit_parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                                help="run argument (repeatable)")
+    submit_parser.add_argument("--schedule", metavar="CRON", default=None,
+                               help="create a KFP recurring run instead, e.g. '0 6 * * *' (daily)")
     submit_parser.set_defaults(handler=submit_file)
 
     local_parser = subparsers.add_parser(
@@ -64,14 +66,16 @@ def submit_file(args: argparse.Namespace) -> int:
     from pipelines.kubeflow.client import submit
 
     arguments = parse_params(args.param)
+    options = {"experiment": args.experiment, "arguments": arguments, "schedule": args.schedule}
     if args.pipeline_file.endswith((".yaml", ".yml")):
-        run_id = submit(args.pipeline_file, args.host, experiment=args.experiment, arguments=arguments)
+        run_id = submit(args.pipeline_file, args.host, **options)
     else:
         with tempfile.TemporaryDirectory(prefix="starling-submit-") as scratch:
             package = os.path.join(scratch, "pipeline.yaml")
             compile_pipeline(args.pipeline_file, package, image=args.image, params=arguments)
-            run_id = submit(package, args.host, experiment=args.experiment, arguments=arguments)
-    print(f"Submitted run {run_id} to {args.host} (experiment {args.experiment})")
+            run_id = submit(package, args.host, **options)
+    what = f"recurring run {run_id} ({args.schedule})" if args.schedule else f"run {run_id}"
+    print(f"Submitted {what} to {args.host} (experiment {args.experiment})")
     return 0
 
 

@@ -152,6 +152,19 @@ def test_submit_reports_unreachable_host_and_bad_arguments(tmp_path, pipeline_fi
     assert "expected an http:// or https:// URL" in capsys.readouterr().err
 
 
+def test_submit_schedule_makes_a_recurring_run_with_a_checked_cron(tmp_path, pipeline_file, capsys):
+    from pipelines.kubeflow.client import kfp_cron
+
+    assert kfp_cron("0 6 * * *") == "0 0 6 * * *" and kfp_cron("0 0 6 * * *") == "0 0 6 * * *"
+    package = tmp_path / "p.yaml"
+    compile_pipeline(pipeline_file, str(package))
+    assert main(["submit", str(package), "--host", "http://127.0.0.1:9", "--schedule", "daily"]) == 2
+    assert "--schedule 'daily': expected a cron expression" in capsys.readouterr().err
+    assert main(["submit", str(package), "--host", "http://127.0.0.1:9",
+                 "--schedule", "0 6 * * *"]) == 2
+    assert "cannot schedule on Kubeflow Pipelines at http://127.0.0.1:9" in capsys.readouterr().err
+
+
 def test_kfp_steps_go_through_the_launcher_cache_keys_staging_and_cache_hits(pipeline_file, tmp_path):
     package = str(tmp_path / "p.yaml")
     store_path = tmp_path / "metadata.sqlite"
