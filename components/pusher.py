@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from pipelines import Input, Output, Parameter, component
-from pipelines.artifacts import Model, ModelBlessing, PushedModel
+from pipelines.artifacts import InfraBlessing, Model, ModelBlessing, PushedModel
 
 SERVING_MODEL_DIR = "Format-Serving"
 _VERSION = re.compile(r"^\d+$")
@@ -49,32 +49,48 @@ def push_saved_model(saved_model_dir: str, model_base: str, attempts: int = 5) -
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def refusal(model_blessing: ModelBlessing | None, infra_blessing: InfraBlessing | None) -> str | None:
+    """Why the model must not be pushed (None: it may be)."""
+    if model_blessing is None and infra_blessing is None:
+        return "neither a model_blessing nor an infra_blessing was given"
+    if model_blessing is not None and int(model_blessing.blessed or 0) != 1:
+        return f"ModelBlessing {model_blessing.id} is not blessed"
+    if infra_blessing is not None and int(infra_blessing.blessed or 0) != 1:
+        return f"InfraBlessing {infra_blessing.id} is not blessed (the model failed infra validation)"
+    return None
+
+
 @component(name="Pusher")
-def pusher(model: Input[Model], model_blessing: Input[ModelBlessing], pushed_model: Output[PushedModel],
-           serving_base: Parameter[str], model_name: Parameter[str] = "model"):
-    """Pushes the model only if blessed; records `pushed` 1/0 and the destination.
+def pusher(model: Input[Model], pushed_model: Output[PushedModel], serving_base: Parameter[str],
+           model_blessing: Input[ModelBlessing] = None, infra_blessing: Input[InfraBlessing] = None,
+           model_name: Parameter[str] = "model"):
+    """Pushes the model only if every blessing given is blessed; records `pushed` 1/0 and why.
 
     Args:
         model: The candidate Model (its `Format-Serving/` SavedModel is pushed).
-        model_blessing: The Evaluator's verdict on it.
         pushed_model: Records `pushed`, `destination`, `pushed_version` and `model_name`.
         serving_base: The serving directory; models go to `<serving_base>/<model_name>/<version>/`.
+        model_blessing: The Evaluator's verdict on it.
+        infra_blessing: InfraValidator's verdict on it.
         model_name: The served model's name.
     """
-    record = {"model_id": model.id, "blessing_id": model_blessing.id, "model_name": model_name,
-              "pushed": 0}
-    if int(model_blessing.blessed or 0) == 1:
+    record = {"model_id": model.id, "model_name": model_name, "pushed": 0,
+              "blessing_id": model_blessing.id if model_blessing is not None else None,
+              "infra_blessing_id": infra_blessing.id if infra_blessing is not None else None}
+    reason = refusal(model_blessing, infra_blessing)
+    if reason is None:
         saved_model = os.path.join(model.uri, SERVING_MODEL_DIR)
         if not os.path.isdir(saved_model):
             raise FileNotFoundError(f"Model artifact {model.id} has no {SERVING_MODEL_DIR}/ SavedModel "
                                     f"at {saved_model}")
         version, destination = push_saved_model(saved_model, os.path.join(serving_base, model_name))
         record.update(pushed=1, destination=os.path.abspath(destination), pushed_version=version)
+    else:
+        record["not_pushed_because"] = reason
     pushed_model.pushed = record["pushed"]
-    for key in ("destination", "pushed_version", "model_name"):
+    for key in ("destination", "pushed_version", "model_name", "not_pushed_because"):
         if key in record:
             pushed_model.properties[key] = record[key]
     Path(pushed_model.path("push.json")).write_text(json.dumps(record, indent=2))
-
 
 Pusher = pusher

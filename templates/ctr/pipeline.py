@@ -25,6 +25,7 @@ from components import (
     Trainer,
     Transform,
 )
+from components.infra_validator import InfraValidator
 from pipelines import Pipeline, latest_blessed_model, latest_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,7 +54,7 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
                     train_steps: int = 200, eval_steps: int = 20, learning_rate: float = 0.005,
                     break_model: bool = False, halt_on_anomalies: bool = False,
                     min_auc: float = 0.55, max_auc_decrease: float = 0.05,
-                    gate_on_platform: bool = True) -> Pipeline:
+                    gate_on_platform: bool = True, infra_validate: bool = True) -> Pipeline:
     """The ctr pipeline for one span; every argument can be set with `--param name=value`.
 
     Args:
@@ -73,6 +74,8 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
         min_auc: The AUC a model needs, overall and on each platform, to be blessed.
         max_auc_decrease: How far below the serving model's AUC a candidate may fall.
         gate_on_platform: Apply the AUC gates to each platform's slice too, not only overall.
+        infra_validate: Load the candidate in a sandboxed `starling serve` and query it with
+            eval examples (REST and gRPC) before Pusher may push it.
     """
     examples = CsvExampleGen(input_base=data_root, pattern="day-{SPAN}/*.csv", span=span or None)
     schema = ImportSchemaGen(schema_file=_schema_file())
@@ -100,7 +103,14 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
     evaluator = Evaluator(examples=examples.outputs["examples"], model=trainer.outputs["model"],
                           baseline_model=baseline.outputs["model"],
                           eval_config=eval_config(min_auc, max_auc_decrease, gate_on_platform))
+    nodes += [validator, transform, base_model, trainer, baseline, evaluator]
+    infra = None
+    if infra_validate:
+        infra = InfraValidator(model=trainer.outputs["model"], examples=examples.outputs["examples"],
+                               num_tries=2)
+        nodes.append(infra)
     pusher = Pusher(model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+                    infra_blessing=infra.outputs["blessing"] if infra else None,
                     serving_base=serving_base, model_name=model_name)
-    nodes += [validator, transform, base_model, trainer, baseline, evaluator, pusher]
+    nodes.append(pusher)
     return Pipeline("ctr", root, nodes)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from components.pusher import Pusher, existing_versions, push_saved_model
 from pipelines import Input, LocalRunner, Output, Parameter, Pipeline, component
-from pipelines.artifacts import Model, ModelBlessing
+from pipelines.artifacts import InfraBlessing, Model, ModelBlessing
 
 
 @component
@@ -80,3 +80,26 @@ def test_concurrent_pushes_never_share_a_version(tmp_path):
     assert sorted(versions) == [1, 2, 3, 4, 5, 6]
     assert existing_versions(str(tmp_path / "base")) == [1, 2, 3, 4, 5, 6]
     assert [n for n in os.listdir(tmp_path / "base") if n.startswith(".")] == []
+
+
+@component
+def infra_verdict(model: Input[Model], blessing: Output[InfraBlessing], blessed: Parameter[bool] = True):
+    blessing.blessed = int(blessed)
+    Path(blessing.path("INFRA_BLESSED" if blessed else "INFRA_NOT_BLESSED")).touch()
+
+
+def test_a_model_that_is_not_infra_blessed_is_refused(tmp_path):
+    serving = tmp_path / "serving"
+    records = []
+    for infra_blessed in (False, True):
+        train = fake_trainer(weights="w1")
+        judge = verdict(model=train.outputs["model"], blessed=True)
+        infra = infra_verdict(model=train.outputs["model"], blessed=infra_blessed)
+        push = Pusher(model=train.outputs["model"], model_blessing=judge.outputs["blessing"],
+                      infra_blessing=infra.outputs["blessing"], serving_base=str(serving), model_name="ctr")
+        root = tmp_path / f"root-{infra_blessed}"
+        records.append(LocalRunner().run(Pipeline("push", str(root), [train, judge, infra, push])).output(
+            "Pusher", "pushed_model"))
+    refused, pushed = records
+    assert refused.pushed == 0 and "failed infra validation" in refused.properties["not_pushed_because"]
+    assert pushed.pushed == 1 and existing_versions(str(serving / "ctr")) == [1]

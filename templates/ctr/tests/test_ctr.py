@@ -40,6 +40,9 @@ EXPECTED_EDGES = {
     ("Evaluator", "baseline_model"): ("latest_blessed_model", "model"),
     ("Pusher", "model"): ("Trainer", "model"),
     ("Pusher", "model_blessing"): ("Evaluator", "blessing"),
+    ("InfraValidator", "model"): ("Trainer", "model"),
+    ("InfraValidator", "examples"): ("CsvExampleGen", "examples"),
+    ("Pusher", "infra_blessing"): ("InfraValidator", "blessing"),
 }
 
 

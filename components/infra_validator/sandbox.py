@@ -1,0 +1,110 @@
+"""A candidate model served by `starling serve` in its own subprocess, ports and directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+SANDBOX_MODEL_NAME = "candidate"
+_SERVE = "import sys; from pipelines.cli.main import main; sys.exit(main())"
+
+
+class SandboxError(Exception):
+    """The sandboxed server did not load the model; the message says why."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SandboxServer:
+    """`starling serve` on a private copy of one SavedModel, as version 1 of `candidate`.
+
+    The server runs in its own process group with its own REST and gRPC ports and a temporary
+    model directory; leaving the context stops the whole group and removes the directory.
+
+    Example:
+        >>> with SandboxServer("model/Format-Serving") as sandbox:   # doctest: +SKIP
+        ...     sandbox.wait_until_loaded(max_seconds=300)
+    """
+
+    def __init__(self, saved_model_dir: str):
+        self.saved_model_dir = saved_model_dir
+        self.rest_port = free_port()
+        self.grpc_port = free_port()
+        self.base = ""
+        self.log_path = ""
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def rest_url(self) -> str:
+        """The REST base URL of the candidate model."""
+        return f"http://127.0.0.1:{self.rest_port}/v1/models/{SANDBOX_MODEL_NAME}"
+
+    @property
+    def grpc_target(self) -> str:
+        """host:port of the gRPC API."""
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def __enter__(self) -> SandboxServer:
+        self.base = tempfile.mkdtemp(prefix="starling-infra-")
+        shutil.copytree(self.saved_model_dir, os.path.join(self.base, SANDBOX_MODEL_NAME, "1"))
+        self.log_path = os.path.join(self.base, "server.log")
+        command = [sys.executable, "-c", _SERVE, "serve", "--model-base-path", self.base,
+                   "--port", str(self.rest_port), "--grpc-port", str(self.grpc_port), "--poll-seconds", "0.5"]
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        with open(self.log_path, "wb") as log:
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                             start_new_session=True)
+        return self
+
+    def wait_until_loaded(self, max_seconds: float) -> None:
+        """Polls the model's status until version 1 is AVAILABLE.
+
+        Raises:
+            SandboxError: the server exited, the version failed to load (with the loader's
+                message), or `max_seconds` passed.
+        """
+        import httpx
+
+        deadline = time.monotonic() + max_seconds
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise SandboxError(f"the model server exited with code {self._process.returncode}: "
+                                   f"{self.log_tail()}")
+            try:
+                states = httpx.get(self.rest_url, timeout=2).json().get("model_version_status", [])
+            except (httpx.HTTPError, ValueError):
+                states = []
+            for state in states:
+                if state["state"] == "AVAILABLE":
+                    return
+                if state["state"] == "END" and state["status"]["error_message"]:
+                    raise SandboxError(f"the model failed to load: {state['status']['error_message']}")
+            time.sleep(0.2)
+        raise SandboxError(f"the model was not loaded within max_loading_time_seconds={max_seconds:g}")
+
+    def log_tail(self, lines: int = 5) -> str:
+        """The last lines the server wrote."""
+        with open(self.log_path, errors="replace") as log:
+            return " | ".join(line.strip() for line in log.read().splitlines()[-lines:] if line.strip())
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        shutil.rmtree(self.base, ignore_errors=True)
