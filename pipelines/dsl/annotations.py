@@ -13,6 +13,7 @@ import typing
 from typing import Annotated, Any, TypeVar
 
 from pipelines.artifacts import Artifact
+from pipelines.errors import PipelineDefinitionError
 
 T = TypeVar("T")
 
@@ -102,7 +103,7 @@ def read_signature(function: Any) -> Signature:
     """Reads Input/Output/Parameter ports from a function's annotations.
 
     Raises:
-        TypeError: an argument has no port annotation, or an artifact port's type is not an
+        PipelineDefinitionError: an argument has no port annotation, or an artifact port's type is not an
             Artifact subclass.
     """
     hints = typing.get_type_hints(function, include_extras=True)
@@ -112,7 +113,7 @@ def read_signature(function: Any) -> Signature:
     where = f"component '{function.__name__}'"
     for name, argument in inspect.signature(function).parameters.items():
         if name not in hints:
-            raise TypeError(f"{where}: argument '{name}' needs an Input[...], Output[...] or "
+            raise PipelineDefinitionError(f"{where}: argument '{name}' needs an Input[...], Output[...] or "
                             "Parameter[...] annotation")
         annotation, optional = _strip_optional(hints[name])
         marker, inner = _role_of(annotation)
@@ -123,7 +124,8 @@ def read_signature(function: Any) -> Signature:
                                              argument.default)
             continue
         if not (isinstance(inner, type) and issubclass(inner, Artifact)):
-            raise TypeError(f"{where}: {marker.role} '{name}' must be an Artifact type, got {inner!r}")
+            raise PipelineDefinitionError(
+                f"{where}: {marker.role} '{name}' must be an Artifact type, got {inner!r}")
         port = ArtifactPort(name, inner, optional or argument.default is None)
         (inputs if marker is INPUT else outputs)[name] = port
     return Signature(inputs, outputs, parameters)

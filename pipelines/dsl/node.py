@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pipelines.artifacts import Artifact
+from pipelines.errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
     from pipelines.dsl.component import Component
@@ -26,7 +27,7 @@ class Channel:
 
 
 class Outputs(dict):
-    """The output channels of a node by name; a missing name gives a helpful KeyError."""
+    """The output channels of a node by name; a missing name raises PipelineDefinitionError."""
 
     def __init__(self, node: Node, channels: dict[str, Channel]):
         super().__init__(channels)
@@ -34,7 +35,7 @@ class Outputs(dict):
 
     def __missing__(self, name: str) -> Channel:
         known = ", ".join(sorted(self)) or "none"
-        raise KeyError(f"node '{self._node.id}' has no output '{name}' (outputs: {known})")
+        raise PipelineDefinitionError(f"node '{self._node.id}' has no output '{name}' (outputs: {known})")
 
 
 class Node:
@@ -67,8 +68,6 @@ class Node:
     def with_id(self, node_id: str) -> Node:
         """Sets this node's id (unique within the pipeline); returns the node for chaining."""
         if not node_id or not node_id.replace("_", "a").replace("-", "a").isalnum():
-            from pipelines.errors import PipelineDefinitionError
-
             raise PipelineDefinitionError(
                 f"node id {node_id!r} for component '{self.component.name}': use letters, digits, "
                 "'_' and '-' only")

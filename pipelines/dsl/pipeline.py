@@ -77,8 +77,8 @@ class Pipeline:
         for node in self.nodes:
             if node.id == node_id:
                 return node
-        raise KeyError(f"pipeline '{self.name}' has no node '{node_id}' (nodes: "
-                       + ", ".join(self.node_ids) + ")")
+        raise PipelineDefinitionError(f"pipeline '{self.name}' has no node '{node_id}' (nodes: "
+                                      + ", ".join(self.node_ids) + ")")
 
     def metadata_path(self) -> str:
         """Where the default SQLite metadata store lives."""

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 
 from pipelines.artifacts import Artifact
+from pipelines.errors import StarlingError
 from pipelines.metadata.store import ExecutionRecord, MetadataStore
 
 UPSTREAM = "upstream"
@@ -57,7 +58,7 @@ def lineage(store: MetadataStore, artifact_id: int, direction: str = UPSTREAM,
         True
     """
     if direction not in (UPSTREAM, DOWNSTREAM):
-        raise ValueError(f"direction must be '{UPSTREAM}' or '{DOWNSTREAM}', got {direction!r}")
+        raise StarlingError(f"direction must be '{UPSTREAM}' or '{DOWNSTREAM}', got {direction!r}")
     walker = _Walker(store, direction, max_depth)
     return walker.tree(store.artifact(artifact_id), depth=0)
 

@@ -10,6 +10,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from pipelines.dsl.node import Node
 from pipelines.dsl.pipeline import Pipeline
+from pipelines.errors import StarlingError
 from pipelines.metadata.connection import sqlite_config
 from pipelines.metadata.store import MetadataStore, now_ms
 from pipelines.runner.launcher import RunEnvironment, process_identity
@@ -36,7 +37,7 @@ class LocalRunner:
 
     def __init__(self, max_parallel_nodes: int = 1, listener: RunListener | None = None):
         if max_parallel_nodes < 1:
-            raise ValueError(f"max_parallel_nodes must be at least 1, got {max_parallel_nodes}")
+            raise StarlingError(f"max_parallel_nodes must be at least 1, got {max_parallel_nodes}")
         self.max_parallel_nodes = max_parallel_nodes
         self.listener = listener or RunListener()
 

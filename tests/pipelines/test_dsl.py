@@ -54,7 +54,7 @@ def test_positional_arguments_are_rejected():
 
 
 def test_unknown_output_name():
-    with pytest.raises(KeyError, match="has no output 'model' \\(outputs: examples\\)"):
+    with pytest.raises(PipelineDefinitionError, match="has no output 'model' \\(outputs: examples\\)"):
         source().outputs["model"]
 
 
@@ -105,14 +105,14 @@ def test_bad_pipeline_name(tmp_path):
 
 
 def test_unannotated_argument_is_a_definition_error():
-    with pytest.raises(TypeError, match="argument 'x' needs an Input"):
+    with pytest.raises(PipelineDefinitionError, match="argument 'x' needs an Input"):
         @component
         def broken(x):
             return x
 
 
 def test_output_must_be_an_artifact_type():
-    with pytest.raises(TypeError, match="output 'out' must be an Artifact type"):
+    with pytest.raises(PipelineDefinitionError, match="output 'out' must be an Artifact type"):
         @component
         def broken(out: Output[int]):
             return out

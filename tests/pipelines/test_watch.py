@@ -6,7 +6,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from pipelines.metadata import MetadataStore, sqlite_config
 
