@@ -48,6 +48,10 @@ def page(browser):
     context.close()
 
 
+def _json(page, url):
+    return page.request.get(url).json()
+
+
 def test_runs_to_run_graph_to_evaluation_slice_table(page, ui_url, demo_store, tmp_path):
     day2 = demo_store[1][1]
     page.goto(f"{ui_url}/runs")
@@ -83,7 +87,9 @@ def test_compare_two_days_shows_the_auc_delta(page, ui_url, demo_store, tmp_path
     cells = row.locator("td").all_inner_texts()
     before, after = float(cells[2]), float(cells[3].split()[0])
     assert after < before
-    assert cells[3].split()[1] == f"{after - before:+.4f}"
+    metrics = _json(page, f"{ui_url}/api/compare?runs={first.run_id},{second.run_id}")
+    auc = next(r for r in metrics["comparison"]["metrics"] if (r["group"], r["name"]) == ("Overall", "auc"))
+    assert cells[3].split()[1] == f"{auc['deltas'][1]:+.4f}" and auc["deltas"][1] < -0.05
     assert page.locator("#verdicts").get_by_text("NOT BLESSED").is_visible()
     assert page.locator("svg.spans-chart circle.point").count() == 2
     page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
