@@ -33,7 +33,9 @@ def _source(args: argparse.Namespace):
 
     if args.metadata:
         return StoreSource.from_url(args.metadata)
-    return StoreSource.from_root(find_root(args.root))
+    if args.root:  # may not exist yet: the UI says so and looks again on every request
+        return StoreSource.from_root(args.root)
+    return StoreSource.from_root(find_root(None))
 
 
 def run_ui(args: argparse.Namespace) -> int:

@@ -1,0 +1,74 @@
+"""`starling ui` as a user starts it: a real process serving the pages over HTTP."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from pipelines.cli.main import main
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str, deadline_s: float = 30.0) -> tuple[int, str]:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_starling_ui_serves_the_runs_of_a_root(tiny_root):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli.main", "ui", "--root", str(tiny_root),
+         "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        status, body = _get(f"http://127.0.0.1:{port}/api/runs")
+        assert status == 200 and len(json.loads(body)["runs"]) == 3
+        status, page = _get(f"http://127.0.0.1:{port}/runs")
+        assert status == 200 and "tiny" in page
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    assert f"Starling UI on http://127.0.0.1:{port}/" in stderr and "Traceback" not in stderr
+
+
+def test_a_root_without_a_store_yet_is_served_with_a_page_saying_so(tmp_path):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli.main", "ui", "--root", str(tmp_path / "later"),
+         "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        status, page = _get(f"http://127.0.0.1:{port}/runs")
+        assert status == 503 and "no metadata store at" in page
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+
+
+def test_bad_arguments_are_one_line_errors(capsys):
+    assert main(["ui", "--metadata", "postgres://nowhere/db"]) == 2
+    assert "metadata URL 'postgres://nowhere/db'" in capsys.readouterr().err
+    assert main(["ui", "--root", ".", "--port", "70000"]) == 2
+    assert "--port must be between 1 and 65535" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ui", "--root", ".", "--metadata", "sqlite:x"])
