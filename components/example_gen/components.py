@@ -7,35 +7,40 @@ from typing import Any
 from components.artifact_io import read_schema
 from components.example_gen import csv_rows
 from components.example_gen.driver import input_facts
-from components.example_gen.ingestion import file_reader, ingest
+from components.example_gen.ingestion import FileFormat, IngestOptions, ingest
 from components.example_gen.spans import select_files
 from components.example_gen.splits import DEFAULT_SPLITS
 from pipelines import Input, Output, Parameter, component
 from pipelines.artifacts import Examples, Schema
 
 
-def _csv_reader(files: list[str], layout: csv_rows.CsvLayout, partition_feature: str | None) -> Any:
-    def read(pipeline: Any) -> tuple[Any, Any]:
-        import apache_beam as beam
-
-        outputs = (pipeline
-                   | "Files" >> beam.Create(files)
-                   | "Reshuffle" >> beam.Reshuffle()
-                   | "ParseCsv" >> beam.FlatMap(csv_rows.rows_of_file, layout, partition_feature)
-                   .with_outputs(csv_rows.REJECTED, main="examples"))
-        return outputs.examples, outputs[csv_rows.REJECTED]
-    return read
-
-
-def _csv_layout(files: list[str], schema: Schema | None) -> csv_rows.CsvLayout:
+def _csv_columns(files: list[str]) -> list[str]:
     columns = csv_rows.read_header(files[0])
     for path in files[1:]:
         other = csv_rows.read_header(path)
         if other != columns:
             raise csv_rows.BadInputFile(f"{path}:1: columns {other} differ from {files[0]}'s {columns}")
-    kinds = (csv_rows.kinds_from_schema(read_schema(schema), columns) if schema is not None
-             else csv_rows.infer_kinds(files[0], columns))
-    return csv_rows.CsvLayout(columns, kinds)
+    return columns
+
+
+def _inferred_layout(columns: list[str]) -> Any:
+    """Beam steps typing every column over the whole input; the layout as a side input."""
+    def arguments(paths: Any) -> tuple:
+        import apache_beam as beam
+
+        layout = (paths
+                  | "CountValues" >> beam.Map(csv_rows.value_counts_of_file, columns)
+                  | "SumCounts" >> beam.CombineGlobally(csv_rows.sum_counts)
+                  | "Layout" >> beam.Map(csv_rows.layout_from_counts, columns))
+        return (beam.pvalue.AsSingleton(layout),)
+    return arguments
+
+
+def _csv_format(columns: list[str], schema: Schema | None) -> FileFormat:
+    if schema is None:
+        return FileFormat(csv_rows.read_chunks, _inferred_layout(columns))
+    layout = csv_rows.CsvLayout(columns, csv_rows.kinds_from_schema(read_schema(schema), columns))
+    return FileFormat(csv_rows.read_chunks, lambda _paths: (layout,))
 
 
 def _check_partition_feature(partition_feature: str | None, columns: list[str]) -> None:
@@ -52,7 +57,7 @@ def csv_example_gen(examples: Output[Examples], input_base: Parameter[str],
                     partition_feature: Parameter[str | None] = None,
                     tolerate_bad_rows: Parameter[bool] = False,
                     max_rejected_rows: Parameter[int | None] = None,
-                    schema: Input[Schema] = None):
+                    allow_empty: Parameter[bool] = False, schema: Input[Schema] = None):
     """Reads CSV files (with a header row) of one span, or a range, into split tf.Examples.
 
     Args:
@@ -69,14 +74,19 @@ def csv_example_gen(examples: Output[Examples], input_base: Parameter[str],
         tolerate_bad_rows: Write rejected rows with their reason to `Rejected/` and go on
             (default: fail on the first bad row, naming its file and line).
         max_rejected_rows: With tolerance on, fail anyway beyond this many rejected rows.
-        schema: Column types to use (default: inferred from the first 1,000 rows of the first file:
-            integer, else float, else string).
+        allow_empty: Accept a span with no data rows (default: fail, naming the files).
+        schema: The curated schema; every value is checked against its column's type (default:
+            types inferred over the whole input: integer, else float, else string; a column
+            that is numeric but for under 1% of its values is numeric, and those rows are bad).
+
+    Raises:
+        ValueError: a bad row (naming file:line, column and value) unless tolerated, or no rows.
     """
     selection = select_files(input_base, pattern, span, span_range)
-    layout = _csv_layout(selection.files, schema)
-    _check_partition_feature(partition_feature, layout.columns)
-    ingest(examples, selection, _csv_reader(selection.files, layout, partition_feature), splits,
-           tolerate_bad_rows, max_rejected_rows)
+    columns = _csv_columns(selection.files)
+    _check_partition_feature(partition_feature, columns)
+    ingest(examples, selection, _csv_format(columns, schema),
+           IngestOptions(splits, partition_feature, tolerate_bad_rows, max_rejected_rows, allow_empty))
 
 
 @component(name="ParquetExampleGen", driver=input_facts)
@@ -84,18 +94,20 @@ def parquet_example_gen(examples: Output[Examples], input_base: Parameter[str],
                         pattern: Parameter[str] = "*.parquet", span: Parameter[int | None] = None,
                         span_range: Parameter[list | tuple | None] = None,
                         splits: Parameter[dict] = DEFAULT_SPLITS,
-                        partition_feature: Parameter[str | None] = None):
+                        partition_feature: Parameter[str | None] = None,
+                        allow_empty: Parameter[bool] = False):
     """Reads Parquet files of one span (or a range) into split tf.Examples; nulls are missing.
 
-    Takes the same span, split and partition arguments as CsvExampleGen.
+    Takes the same span, split, partition and allow_empty arguments as CsvExampleGen; a row
+    lands in the same split as the same row read from CSV or TFRecord.
     """
     from components.example_gen import parquet_rows
 
     selection = select_files(input_base, pattern, span, span_range)
     columns = parquet_rows.check_files(selection.files)
     _check_partition_feature(partition_feature, columns)
-    ingest(examples, selection, file_reader(selection.files, parquet_rows.rows_of_file, partition_feature),
-           splits, False, None)
+    ingest(examples, selection, FileFormat(parquet_rows.read_chunks),
+           IngestOptions(splits, partition_feature, allow_empty=allow_empty))
 
 
 @component(name="ImportExampleGen", driver=input_facts)
@@ -103,7 +115,8 @@ def import_example_gen(examples: Output[Examples], input_base: Parameter[str],
                        pattern: Parameter[str] = "*.tfrecord*", span: Parameter[int | None] = None,
                        span_range: Parameter[list | tuple | None] = None,
                        splits: Parameter[dict] = DEFAULT_SPLITS,
-                       partition_feature: Parameter[str | None] = None):
+                       partition_feature: Parameter[str | None] = None,
+                       allow_empty: Parameter[bool] = False):
     """Imports existing TFRecord files of tf.Examples (gzipped or not) into the standard layout.
 
     Records that are not tf.Examples fail the node, naming the file.
@@ -111,9 +124,8 @@ def import_example_gen(examples: Output[Examples], input_base: Parameter[str],
     from components.example_gen import tfrecord_rows
 
     selection = select_files(input_base, pattern, span, span_range)
-    ingest(examples, selection,
-           file_reader(selection.files, tfrecord_rows.records_of_file, partition_feature), splits,
-           False, None)
+    ingest(examples, selection, FileFormat(tfrecord_rows.read_chunks),
+           IngestOptions(splits, partition_feature, allow_empty=allow_empty))
 
 
 CsvExampleGen = csv_example_gen

@@ -1,17 +1,20 @@
-"""CSV files to tf.Examples, streamed in batches, with every bad row named by file and line."""
+"""CSV files to tf.Examples, read columnar with pyarrow, with every bad row named by file and line.
+
+Cells are read as text in record batches and cast a column at a time (Arrow casts); only when a
+column's cast fails are its values checked one by one, and only then is the file re-scanned to
+name the lines of the bad rows.
+"""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 from collections.abc import Iterator
 from typing import Any
 
-BATCH_ROWS = 2048
-INFERENCE_ROWS = 1000
-REJECTED = "rejected"
-_PYARROW_TYPES = {"int": "int64", "float": "float32", "bytes": "large_binary"}
+BLOCK_BYTES = 1 << 20
+NON_NUMERIC_SHARE = 0.01
+_EXPECTED = {"int": "an integer", "float": "a number"}
 
 
 class BadInputFile(ValueError):
@@ -45,35 +48,6 @@ def read_header(path: str) -> list[str]:
     return header
 
 
-def infer_kinds(path: str, columns: list[str]) -> list[str]:
-    """Column kinds from the first rows of a file: int, else float, else bytes (strings)."""
-    seen: list[set[str]] = [set() for _ in columns]
-    with open(path, newline="") as source:
-        reader = csv.reader(source)
-        next(reader, None)
-        for index, row in enumerate(reader):
-            if index >= INFERENCE_ROWS:
-                break
-            for column, value in enumerate(row[: len(columns)]):
-                if value != "":
-                    seen[column].add(_kind_of(value))
-    return ["bytes" if "bytes" in kinds else "float" if "float" in kinds else "int" if kinds else "bytes"
-            for kinds in seen]
-
-
-def _kind_of(value: str) -> str:
-    try:
-        int(value)
-        return "int"
-    except ValueError:
-        pass
-    try:
-        float(value)
-        return "float"
-    except ValueError:
-        return "bytes"
-
-
 def kinds_from_schema(schema: Any, columns: list[str]) -> list[str]:
     """Column kinds from a tensorflow_metadata Schema (columns it lacks are read as strings)."""
     from tensorflow_metadata.proto.v0 import schema_pb2
@@ -83,74 +57,180 @@ def kinds_from_schema(schema: Any, columns: list[str]) -> list[str]:
     return [declared.get(column, "bytes") for column in columns]
 
 
-def _convert(value: str, kind: str) -> Any:
-    if value == "":
-        return None
-    if kind == "int":
-        return int(value)
-    if kind == "float":
-        return float(value)
-    return value.encode()
+def _open(path: str, columns: list[str], wrong_width: list[Any]) -> Any:
+    """A streaming reader of text cells ("" is missing); rows of the wrong width go to `wrong_width`."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    def keep_wrong_width(row: Any) -> str:
+        wrong_width.append(row)
+        return "skip"
+
+    try:
+        reader = pcsv.open_csv(
+            path, read_options=pcsv.ReadOptions(column_names=columns, skip_rows=1, block_size=BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=keep_wrong_width),
+            convert_options=pcsv.ConvertOptions(column_types={name: pa.large_string() for name in columns},
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True))
+    except (pa.ArrowInvalid, OSError) as error:
+        raise BadInputFile(f"{path}: cannot read CSV: {error}") from None
+    return reader
 
 
-def rows_of_file(path: str, layout: CsvLayout, partition_feature: str | None
-                 ) -> Iterator[Any]:
-    """Yields (hash key, serialized tf.Example) per good row and tagged rejections per bad row.
+def _batches(path: str, columns: list[str], wrong_width: list[Any]) -> Iterator[Any]:
+    """Record batches of text cells."""
+    import pyarrow as pa
 
-    Memory stays bounded: rows are converted BATCH_ROWS at a time.
+    reader = _open(path, columns, wrong_width)
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as error:
+            raise BadInputFile(f"{path}: cannot read CSV: {error}") from None
+        yield batch
+
+
+_INT_TEXT = r"^\s*[+-]?\d+\s*$"
+_FLOAT_TEXT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(inf|infinity|nan)\s*$"
+
+
+def _counts_of_column(text: Any) -> tuple[int, int, int]:
+    """(non-empty values, values that are integers, values that are numbers) of a text column."""
+    import pyarrow.compute as pc
+
+    present = len(text) - text.null_count
+    if not present:
+        return 0, 0, 0
+    ints = pc.sum(pc.match_substring_regex(text, _INT_TEXT)).as_py() or 0
+    floats = pc.sum(pc.match_substring_regex(text, _FLOAT_TEXT, ignore_case=True)).as_py() or 0
+    return present, ints, floats
+
+
+def value_counts_of_file(path: str, columns: list[str]) -> list[tuple[int, int, int]]:
+    """Per column, over the whole file: (non-empty values, integers, numbers)."""
+    totals = [(0, 0, 0)] * len(columns)
+    for batch in _batches(path, columns, []):
+        totals = [tuple(a + b for a, b in zip(total, _counts_of_column(batch.column(i)), strict=True))
+                  for i, total in enumerate(totals)]  # type: ignore[misc]
+    return totals
+
+
+def sum_counts(per_file: Any) -> list[tuple[int, ...]]:
+    """Value counts added up over files (associative, for `beam.CombineGlobally`)."""
+    totals: list[tuple[int, ...]] | None = None
+    for counts in per_file:
+        totals = list(counts) if totals is None else [tuple(a + b for a, b in zip(x, y, strict=True))
+                                                      for x, y in zip(totals, counts, strict=True)]
+    return totals or []
+
+
+def layout_from_counts(counts: list[tuple[int, ...]], columns: list[str]) -> CsvLayout:
+    """Each column's kind from its value counts over the whole input.
+
+    A column is "int" (else "float") when its non-empty values are integers (numbers) but for
+    fewer than NON_NUMERIC_SHARE of them, which then fail as bad rows; otherwise "bytes" (text).
     """
-    import apache_beam as beam
-    from apache_beam.metrics import Metrics
+    kinds = []
+    for present, ints, floats in counts:
+        allowed = present * NON_NUMERIC_SHARE
+        kinds.append("bytes" if not present else "int" if present - ints < allowed
+                     else "float" if present - floats < allowed else "bytes")
+    return CsvLayout(columns, kinds)
 
-    read = Metrics.counter("example_gen", "rows_read")
-    rejected = Metrics.counter("example_gen", "rows_rejected")
-    partition_index = layout.columns.index(partition_feature) if partition_feature else None
-    batch: list[list[Any]] = []
-    keys: list[str | None] = []
+
+def _typed(text: Any, kind: str) -> tuple[Any, dict[int, str]]:
+    """The column cast to its kind, and {row: bad value} when some values do not parse."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if kind == "bytes":
+        return pc.cast(text, pa.large_binary()), {}
+    arrow_type = pa.int64() if kind == "int" else pa.float32()
+    try:
+        return pc.cast(text, arrow_type), {}
+    except pa.ArrowInvalid:
+        pass
+    parse = int if kind == "int" else float
+    values, bad = [], {}
+    for row, value in enumerate(text.to_pylist()):
+        try:
+            values.append(None if value is None else parse(value))
+        except ValueError:
+            values.append(None)
+            bad[row] = value
+    return pa.array(values, type=arrow_type), bad
+
+
+def _as_lists(values: Any) -> Any:
+    """One-value lists (tfx-bsl's layout); a missing value is a missing feature."""
+    import numpy as np
+    import pyarrow as pa
+
+    present = values.is_valid().to_numpy(zero_copy_only=False)
+    offsets = np.concatenate([[0], np.cumsum(present)]).astype(np.int64)
+    return pa.LargeListArray.from_arrays(pa.array(offsets), values.drop_null(),
+                                         mask=pa.array(~present))
+
+
+def _data_rows(path: str, width: int) -> Iterator[tuple[int, list[str] | None, list[str]]]:
+    """(line, row if it has `width` fields else None, raw fields) of each data row, via the csv module."""
     with open(path, newline="") as source:
         reader = csv.reader(source)
         next(reader, None)
+        line = reader.line_num + 1
         for row in reader:
-            read.inc()
-            line = reader.line_num
-            try:
-                batch.append(_convert_row(row, layout))
-            except ValueError as error:
-                rejected.inc()
-                yield beam.pvalue.TaggedOutput(REJECTED, json.dumps(
-                    {"file": path, "line": line, "reason": str(error), "row": row}))
-                continue
-            keys.append(row[partition_index] if partition_index is not None else None)
-            if len(batch) >= BATCH_ROWS:
-                yield from _encoded(batch, keys, layout, partition_feature)
-                batch, keys = [], []
-    if batch:
-        yield from _encoded(batch, keys, layout, partition_feature)
+            yield line, (row if len(row) == width else None), row
+            line = reader.line_num + 1
 
 
-def _convert_row(row: list[str], layout: CsvLayout) -> list[Any]:
-    if len(row) != len(layout.columns):
-        raise ValueError(f"expected {len(layout.columns)} fields, got {len(row)}")
-    values = []
-    for value, column, kind in zip(row, layout.columns, layout.kinds, strict=True):
-        try:
-            values.append(_convert(value, kind))
-        except ValueError:
-            expected = {"int": "an integer", "float": "a number"}[kind]
-            raise ValueError(f"column '{column}': cannot parse {value!r} as {expected}") from None
-    return values
+def _rejections(path: str, layout: CsvLayout, bad_rows: dict[int, str]) -> Iterator[Any]:
+    """Rejections naming the lines of bad rows (indexed among full-width rows) and of wrong-width rows."""
+    from components.example_gen.ingestion import rejection
+
+    width = len(layout.columns)
+    index = 0
+    for line, row, raw in _data_rows(path, width):
+        if row is None:
+            yield rejection(path, line, f"expected {width} fields, got {len(raw)}", raw)
+            continue
+        if index in bad_rows:
+            yield rejection(path, line, bad_rows[index], row)
+        index += 1
 
 
-def _encoded(batch: list[list[Any]], keys: list[str | None], layout: CsvLayout,
-             partition_feature: str | None) -> Iterator[tuple[bytes, bytes]]:
+def read_chunks(path: str, layout: CsvLayout) -> Iterator[Any]:
+    """Yields (serialized tf.Examples, RecordBatch) per block of good rows, then the file's rejections.
+
+    A row whose value does not fit its column's kind, or with the wrong number of fields, is a
+    rejection naming the file, line, column and value.
+    """
     import pyarrow as pa
+    from apache_beam.metrics import Metrics
     from tfx_bsl.coders import example_coder
 
-    arrays = []
-    for index, kind in enumerate(layout.kinds):
-        list_type = pa.large_list(getattr(pa, _PYARROW_TYPES[kind])())
-        arrays.append(pa.array([None if row[index] is None else [row[index]] for row in batch],
-                               type=list_type))
-    record_batch = pa.RecordBatch.from_arrays(arrays, layout.columns)
-    for serialized, key in zip(example_coder.RecordBatchToExamples(record_batch), keys, strict=True):
-        yield (key.encode() if partition_feature else serialized), serialized
+    read = Metrics.counter("example_gen", "rows_read")
+    bad_rows: dict[int, str] = {}
+    offset = 0
+    wrong_width: list[Any] = []
+    for text in _batches(path, layout.columns, wrong_width):
+        read.inc(text.num_rows)
+        columns, bad_in_batch = [], set()
+        for index, (column, kind) in enumerate(zip(layout.columns, layout.kinds, strict=True)):
+            values, bad = _typed(text.column(index), kind)
+            columns.append(values)
+            for row, value in bad.items():
+                bad_rows.setdefault(offset + row,
+                                    f"column '{column}': cannot parse {value!r} as {_EXPECTED[kind]}")
+                bad_in_batch.add(row)
+        batch = pa.RecordBatch.from_arrays([_as_lists(values) for values in columns], layout.columns)
+        if bad_in_batch:
+            keep = pa.array([row not in bad_in_batch for row in range(text.num_rows)])
+            batch = batch.filter(keep)
+        offset += text.num_rows
+        if batch.num_rows:
+            yield example_coder.RecordBatchToExamples(batch), batch
+    read.inc(len(wrong_width))
+    if bad_rows or wrong_width:
+        yield from _rejections(path, layout, bad_rows)

@@ -1,75 +1,145 @@
-"""The shared half of every ExampleGen: split, write, count, and account for rejected rows."""
+"""The shared half of every ExampleGen: split, write, count, and account for rejected rows.
+
+The Beam pipeline is one step per input file (read in Arrow record batches, hash each row to
+its split, write that file's shards) plus, for formats that need it, steps computing side inputs
+such as CSV column types. Per-file work keeps it fast on the DirectRunner and parallel on Flink.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from components.beam import new_pipeline
 from components.example_gen.spans import SpanSelection
-from components.example_gen.splits import check_splits, write_splits
+from components.example_gen.splits import SplitWriter, canonical_keys, check_splits
 from pipelines.artifacts import Examples
 from pipelines.runner import current_execution
 
+REJECTED = "rejected"
 REJECTED_DIR = "Rejected"
-
-# Builds the reading part of a Beam pipeline: returns (good (key, example) pairs, rejected JSON rows).
-RowReader = Callable[[Any], tuple[Any, Any]]
+_NAMED_FILES = 5
 
 
-def ingest(examples: Examples, selection: SpanSelection, read_rows: RowReader,
-           splits: Mapping[str, int], tolerate_bad_rows: bool, max_rejected_rows: int | None) -> None:
+def no_arguments(files: Any) -> tuple:
+    """A format whose reader needs nothing beyond the file path."""
+    return ()
+
+
+@dataclasses.dataclass(frozen=True)
+class FileFormat:
+    """How an ExampleGen reads one file.
+
+    Attributes:
+        read_chunks: `(path, *arguments)` -> yields `(serialized tf.Examples, Arrow RecordBatch)`
+            chunks and `TaggedOutput(REJECTED, json)` for bad rows; counts `rows_read`.
+        arguments: Given the PCollection of file paths, the extra arguments of `read_chunks`
+            (constants or Beam side inputs).
+    """
+
+    read_chunks: Callable[..., Iterator[Any]]
+    arguments: Callable[[Any], tuple] = no_arguments
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestOptions:
+    """The split and strictness choices every ExampleGen shares."""
+
+    splits: Mapping[str, int]
+    partition_feature: str | None = None
+    tolerate_bad_rows: bool = False
+    max_rejected_rows: int | None = None
+    allow_empty: bool = False
+
+
+def split_file(indexed_path: tuple[int, str], read_chunks: Callable[..., Iterator[Any]],
+               examples_uri: str, file_count: int, options: IngestOptions, *arguments) -> Iterator[Any]:
+    """Reads one file and writes its rows to their splits' shards; passes rejections on.
+
+    `*arguments` has no type hint on purpose: Beam would check side inputs against it.
+    """
+    from apache_beam import pvalue
+    from apache_beam.metrics import Metrics
+
+    index, path = indexed_path
+    writer = SplitWriter(examples_uri, options.splits, index, file_count)
+    try:
+        for chunk in read_chunks(path, *arguments):
+            if isinstance(chunk, pvalue.TaggedOutput):
+                Metrics.counter("example_gen", "rows_rejected").inc()
+                yield chunk
+                continue
+            records, batch = chunk
+            writer.write(records, canonical_keys(batch, options.partition_feature))
+    finally:
+        written = writer.close()
+    for split, count in written.items():
+        Metrics.counter("example_gen", f"rows_{split}").inc(count)
+
+
+def ingest(examples: Examples, selection: SpanSelection, file_format: FileFormat,
+           options: IngestOptions) -> None:
     """Runs the Beam pipeline and records spans, splits and row counts on the artifact.
 
     Raises:
         ValueError: a row was rejected and bad rows are not tolerated (or more than
-            `max_rejected_rows` were); the message names the file, line and reason.
+            `max_rejected_rows` were), naming the file, line and reason; or the span has no data
+            rows and `allow_empty` is off, naming the files.
     """
     import apache_beam as beam
 
-    check_splits(splits)
-    rejected_dir = (examples.path(REJECTED_DIR) if tolerate_bad_rows
+    check_splits(options.splits)
+    rejected_dir = (examples.path(REJECTED_DIR) if options.tolerate_bad_rows
                     else os.path.join(current_execution().temp_dir, REJECTED_DIR))
     pipeline = new_pipeline()
-    good, rejected = read_rows(pipeline)
-    write_splits(good, splits, examples.uri)
-    _ = rejected | "WriteRejected" >> beam.io.WriteToText(
+    files = pipeline | "Files" >> beam.Create(list(enumerate(selection.files)))
+    arguments = file_format.arguments(files | "Paths" >> beam.Map(lambda indexed: indexed[1]))
+    outputs = (files
+               | "Reshuffle" >> beam.Reshuffle()
+               | "ReadSplitWrite" >> beam.FlatMap(split_file, file_format.read_chunks, examples.uri,
+                                                  len(selection.files), options, *arguments)
+               .with_outputs(REJECTED, main="written"))
+    _ = outputs[REJECTED] | "WriteRejected" >> beam.io.WriteToText(
         os.path.join(rejected_dir, "rejected"), file_name_suffix=".jsonl")
     result = pipeline.run()
     result.wait_until_finish()
     counts = _counters(result)
+    _check_outcome(counts, options, rejected_dir, selection)
+    _record(examples, selection, options, counts)
+
+
+def _check_outcome(counts: dict[str, int], options: IngestOptions, rejected_dir: str,
+                   selection: SpanSelection) -> None:
     rows_rejected = counts.get("rows_rejected", 0)
-    over_limit = max_rejected_rows is not None and rows_rejected > max_rejected_rows
-    if rows_rejected and (not tolerate_bad_rows or over_limit):
+    over_limit = options.max_rejected_rows is not None and rows_rejected > options.max_rejected_rows
+    if rows_rejected and (not options.tolerate_bad_rows or over_limit):
         first = _first_rejection(rejected_dir)
-        prefix = (f"{rows_rejected} rows rejected, more than max_rejected_rows={max_rejected_rows}; "
-                  "first: " if tolerate_bad_rows else "")
+        prefix = (f"{rows_rejected} rows rejected, more than max_rejected_rows={options.max_rejected_rows}; "
+                  "first: " if options.tolerate_bad_rows else "")
         raise ValueError(f"{prefix}{first['file']}:{first['line']}: {first['reason']}")
+    if not counts.get("rows_read") and not options.allow_empty:
+        named = ", ".join(selection.files[:_NAMED_FILES])
+        more = len(selection.files) - _NAMED_FILES
+        raise ValueError(f"span {selection.span} has no data rows: {named}"
+                         + (f" and {more} more files" if more > 0 else "")
+                         + " (pass allow_empty=True to accept an empty span)")
+
+
+def _record(examples: Examples, selection: SpanSelection, options: IngestOptions,
+            counts: dict[str, int]) -> None:
     examples.span = selection.span
     if selection.version is not None:
         examples.version = selection.version
-    examples.split_names = list(splits)
+    examples.split_names = list(options.splits)
     examples.properties.update(
         spans=selection.spans, input_files=len(selection.files), rows_read=counts.get("rows_read", 0),
-        rows_rejected=rows_rejected,
-        rows_written=sum(counts.get(f"rows_{name}", 0) for name in splits),
-        **{f"rows_{name}": counts.get(f"rows_{name}", 0) for name in splits})
-
-
-def file_reader(files: list[str], rows_of_file: Callable[..., Any], *args: Any) -> RowReader:
-    """A reading step that fans files out and turns each into (key, example) pairs; no rejections."""
-    def read(pipeline: Any) -> tuple[Any, Any]:
-        import apache_beam as beam
-
-        good = (pipeline
-                | "Files" >> beam.Create(files)
-                | "Reshuffle" >> beam.Reshuffle()
-                | "ReadFiles" >> beam.FlatMap(rows_of_file, *args))
-        return good, pipeline | "NoRejections" >> beam.Create([])
-    return read
+        rows_rejected=counts.get("rows_rejected", 0),
+        rows_written=sum(counts.get(f"rows_{name}", 0) for name in options.splits),
+        **{f"rows_{name}": counts.get(f"rows_{name}", 0) for name in options.splits})
 
 
 def _counters(result: Any) -> dict[str, int]:
@@ -89,3 +159,11 @@ def _first_rejection(rejected_dir: str) -> dict[str, Any]:
         with open(path) as source:
             rows.extend(json.loads(line) for line in source if line.strip())
     return min(rows, key=lambda r: (r["file"], r["line"]))
+
+
+def rejection(path: str, line: int, reason: str, row: Any) -> Any:
+    """A rejected row, tagged for the Rejected/ output."""
+    from apache_beam import pvalue
+
+    return pvalue.TaggedOutput(REJECTED, json.dumps({"file": path, "line": line, "reason": reason,
+                                                     "row": row}))

@@ -72,8 +72,8 @@ def _as_lists(column: Any, list_type: Any) -> Any:
     return pa.array(converted, type=list_type)
 
 
-def rows_of_file(path: str, partition_feature: str | None) -> Iterator[tuple[bytes, bytes]]:
-    """Yields (hash key, serialized tf.Example) for each row, BATCH_ROWS at a time."""
+def read_chunks(path: str) -> Iterator[tuple[list[bytes], Any]]:
+    """Yields (serialized tf.Examples, RecordBatch of list columns), BATCH_ROWS rows at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from apache_beam.metrics import Metrics
@@ -85,9 +85,5 @@ def rows_of_file(path: str, partition_feature: str | None) -> Iterator[tuple[byt
         arrays = [_as_lists(batch.column(i), _feature_type(field))
                   for i, field in enumerate(batch.schema)]
         record_batch = pa.RecordBatch.from_arrays(arrays, batch.schema.names)
-        keys = (batch.column(batch.schema.get_field_index(partition_feature)).to_pylist()
-                if partition_feature else None)
-        for index, serialized in enumerate(example_coder.RecordBatchToExamples(record_batch)):
-            read.inc()
-            yield (repr(keys[index]).encode() if keys is not None else serialized), serialized
-
+        read.inc(batch.num_rows)
+        yield example_coder.RecordBatchToExamples(record_batch), record_batch

@@ -1,10 +1,17 @@
-"""Deterministic hash-based splits and writing tf.Examples in TFX's Split-<name>/ layout."""
+"""Deterministic splits from a row's content, and writing them in TFX's Split-<name>/ layout.
+
+A row's split is a hash of a canonical text of its values (or of the partition feature's
+values): features sorted by name, values written as text (the integer 7, the string "7" and the
+bytes b"7" agree), missing features left out. It is computed on Arrow record batches, so CSV,
+Parquet and TFRecord inputs of the same rows split identically, in any process or machine; the
+serialized tf.Example (whose map order varies) is never hashed.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.artifact_io import EXAMPLES_FILE_PREFIX
@@ -33,24 +40,82 @@ def split_of(key: bytes, splits: Mapping[str, int]) -> int:
     return len(splits) - 1
 
 
-def write_splits(keyed_examples: Any, splits: Mapping[str, int], examples_uri: str) -> None:
-    """Partitions (hash key, serialized tf.Example) pairs into splits and writes gzipped TFRecords."""
-    import apache_beam as beam
+def _values_text(column: Any) -> Any:
+    """Per row: the column's values as text joined by commas (null for a missing feature)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    names = list(splits)
-    parts = keyed_examples | "Split" >> beam.Partition(
-        lambda pair, _count: split_of(pair[0], splits), len(names))
-    for index, name in enumerate(names):
-        target = os.path.join(examples_uri, f"Split-{name}", EXAMPLES_FILE_PREFIX)
-        _ = (parts[index]
-             | f"Values[{name}]" >> beam.Map(lambda pair: pair[1])
-             | f"Count[{name}]" >> beam.Map(_counted, name)
-             | f"Write[{name}]" >> beam.io.WriteToTFRecord(target, file_name_suffix=".gz"))
+    values = column.flatten()
+    if not (pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type)
+            or pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = pc.cast(values, pa.string())
+    lists = pa.ListArray.from_arrays(pc.cast(column.offsets, pa.int32()), pc.cast(values, pa.binary()),
+                                     mask=column.is_null())
+    return pc.binary_join(lists, pa.scalar(b",", pa.binary()))
 
 
-def _counted(example: bytes, split: str) -> bytes:
-    from apache_beam.metrics import Metrics
+def canonical_keys(batch: Any, partition_feature: str | None) -> list[bytes]:
+    """The hash key of each row of an Arrow RecordBatch of list columns (tfx-bsl's layout).
 
-    Metrics.counter("example_gen", f"rows_{split}").inc()
-    return example
+    With a partition feature, the key is that feature's values; else every feature, sorted by
+    name, as `name=values;` (a missing feature adds nothing).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
+    if partition_feature is not None:
+        index = batch.schema.get_field_index(partition_feature)
+        if index < 0:
+            return [b""] * batch.num_rows
+        keys = pc.fill_null(_values_text(batch.column(index)), pa.scalar(b"", pa.binary()))
+        return keys.to_pylist()
+    parts = []
+    for name in sorted(batch.schema.names):
+        text = _values_text(batch.column(batch.schema.get_field_index(name)))
+        parts.append(pc.binary_join_element_wise(pa.scalar(f"{name}=".encode(), pa.binary()), text,
+                                                 pa.scalar(b";", pa.binary()), pa.scalar(b"", pa.binary())))
+    if not parts:
+        return [b""] * batch.num_rows
+    joined = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.binary()), null_handling="replace",
+                                         null_replacement=b"")
+    return joined.to_pylist()
+
+
+def shard_path(examples_uri: str, split: str, file_index: int, file_count: int) -> str:
+    """Where input file `file_index` writes its rows of `split` (one gzipped TFRecord per input file)."""
+    return os.path.join(examples_uri, f"Split-{split}",
+                        f"{EXAMPLES_FILE_PREFIX}-{file_index:05d}-of-{file_count:05d}.gz")
+
+
+class SplitWriter:
+    """Gzipped TFRecord shards, one per split, for the rows of one input file.
+
+    Every split gets a file, empty or not, so readers of `Split-<name>/*.gz` always find one.
+    Names are fixed by the input file's index, so a retried bundle overwrites its own shards.
+    """
+
+    def __init__(self, examples_uri: str, splits: Mapping[str, int], file_index: int, file_count: int):
+        from apache_beam.io.filesystem import CompressionTypes
+        from apache_beam.io.filesystems import FileSystems
+
+        self.splits = splits
+        self.names = list(splits)
+        self.counts = [0] * len(self.names)
+        self._files = [FileSystems.create(shard_path(examples_uri, name, file_index, file_count),
+                                          compression_type=CompressionTypes.GZIP) for name in self.names]
+
+    def write(self, records: Sequence[bytes], keys: Sequence[bytes]) -> None:
+        """Writes each record to the split its key hashes to."""
+        # Beam's own TFRecord framing (length, masked CRCs), as WriteToTFRecord writes it.
+        from apache_beam.io.tfrecordio import _TFRecordUtil
+
+        for record, key in zip(records, keys, strict=True):
+            index = split_of(key, self.splits)
+            _TFRecordUtil.write_record(self._files[index], record)
+            self.counts[index] += 1
+
+    def close(self) -> dict[str, int]:
+        """Closes the shards; rows written per split."""
+        for handle in self._files:
+            handle.close()
+        return dict(zip(self.names, self.counts, strict=True))

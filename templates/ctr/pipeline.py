@@ -77,8 +77,9 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
         infra_validate: Load the candidate in a sandboxed `starling serve` and query it with
             eval examples (REST and gRPC) before Pusher may push it.
     """
-    examples = CsvExampleGen(input_base=data_root, pattern="day-{SPAN}/*.csv", span=span or None)
     schema = ImportSchemaGen(schema_file=_schema_file())
+    examples = CsvExampleGen(input_base=data_root, pattern="day-{SPAN}/*.csv", span=span or None,
+                             schema=schema.outputs["schema"])  # every row checked against it
     statistics = StatisticsGen(examples=examples.outputs["examples"], schema=schema.outputs["schema"])
     nodes = [examples, schema, statistics]
     serving_statistics = None

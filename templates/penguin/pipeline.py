@@ -36,8 +36,9 @@ def create_pipeline(root: str = "runs/penguin", data_root: str = "data/penguin",
                     min_accuracy: float = 0.8) -> Pipeline:
     """The penguin pipeline; the data is written from the `palmerpenguins` package on first use."""
     write_penguins(data_root)
-    examples = CsvExampleGen(input_base=data_root, pattern="*.csv")
     schema = ImportSchemaGen(schema_file=_schema_file())
+    examples = CsvExampleGen(input_base=data_root, pattern="*.csv",
+                             schema=schema.outputs["schema"])  # every row checked against it
     statistics = StatisticsGen(examples=examples.outputs["examples"], schema=schema.outputs["schema"])
     validator = ExampleValidator(statistics=statistics.outputs["statistics"], schema=schema.outputs["schema"],
                                  halt_on_anomalies=True)

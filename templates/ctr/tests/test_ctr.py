@@ -27,6 +27,7 @@ def test_drift_knob_shifts_the_platform_mix():
 
 # (node, input port) -> (producer node, output) for every edge the ctr story depends on
 EXPECTED_EDGES = {
+    ("CsvExampleGen", "schema"): ("ImportSchemaGen", "schema"),
     ("StatisticsGen", "examples"): ("CsvExampleGen", "examples"),
     ("StatisticsGen", "schema"): ("ImportSchemaGen", "schema"),
     ("ExampleValidator", "statistics"): ("StatisticsGen", "statistics"),

@@ -19,4 +19,5 @@ def test_data_has_three_species_as_classes(tmp_path):
 
 def test_pipeline_wires_every_component(tmp_path):
     pipeline = create_pipeline(root=str(tmp_path), data_root=str(tmp_path / "data"))
-    assert pipeline.node_ids[0] == "CsvExampleGen" and pipeline.node_ids[-1] == "Pusher"
+    assert pipeline.node_ids[:2] == ["ImportSchemaGen", "CsvExampleGen"]  # rows are checked against it
+    assert pipeline.node_ids[-1] == "Pusher"
