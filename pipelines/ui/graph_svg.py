@@ -72,17 +72,31 @@ def layers(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge]) -> dict[str, 
 
 
 def positions(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge]) -> dict[str, tuple[int, int]]:
-    """Top-left corner of each node: columns by layer, rows in the given order."""
+    """Top-left corner of each node, columns by layer.
+
+    Within a column, nodes sit near the average row of their parents (one barycentre pass,
+    which removes most crossings).
+    """
     column = layers(nodes, edges)
-    rows_used: dict[int, int] = {}
+    parents: dict[str, list[str]] = {node.key: [] for node in nodes}
+    for edge in edges:
+        if edge.source in column and edge.target in parents:
+            parents[edge.target].append(edge.source)
+    row: dict[str, float] = {}
     placed = {}
-    for node in nodes:
-        col = column[node.key]
-        row = rows_used.get(col, 0)
-        rows_used[col] = row + 1
-        placed[node.key] = (MARGIN + col * (NODE_WIDTH + COLUMN_GAP),
-                            MARGIN + row * (NODE_HEIGHT + ROW_GAP))
+    for col in sorted(set(column.values())):
+        given = [node.key for node in nodes if column[node.key] == col]
+        members = sorted(given, key=lambda key: _barycentre(parents[key], row, given.index(key)))
+        for index, key in enumerate(members):
+            row[key] = index
+            placed[key] = (MARGIN + col * (NODE_WIDTH + COLUMN_GAP),
+                           MARGIN + index * (NODE_HEIGHT + ROW_GAP))
     return placed
+
+
+def _barycentre(parents: list[str], row: dict[str, float], fallback: int) -> tuple[float, int]:
+    placed = [row[parent] for parent in parents if parent in row]
+    return (sum(placed) / len(placed) if placed else float(fallback), fallback)
 
 
 def render_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], css_class: str = "graph") -> str:

@@ -80,6 +80,7 @@ def run_graph_svg(detail: queries.RunDetail) -> str:
             subtitle += f" · {format_seconds(node.duration_s)}"
         nodes.append(GraphNode(node.node_id, node.node_id, subtitle, node.status,
                                resolver=node.is_resolver, data_id=str(node.execution_id)))
+    nodes += [GraphNode(node_id, node_id, "skipped", "SKIPPED") for node_id in detail.skipped]
     edges = [GraphEdge(source, target, label) for source, target, label in detail.edges]
     return render_svg(nodes, edges)
 

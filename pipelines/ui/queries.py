@@ -7,14 +7,17 @@ from typing import Any
 
 from pipelines.artifacts import Artifact
 from pipelines.metadata.store import PIPELINE_CONTEXT, RUN_CONTEXT, ExecutionRecord, MetadataStore
+from pipelines.runner.launcher import DRIVER_FACTS, recorded_facts
+from pipelines.ui import inferred
 from pipelines.ui.source import StoreUnavailable
 
 RUN_STATUSES = ("RUNNING", "COMPLETE", "FAILED", "CANCELLED")
 NODE_COUNTS = ("complete", "cached", "failed", "skipped")
 # Execution properties shown in their own place on a node's panel, not in the generic list.
 SPECIAL_PROPERTIES = ("node_id", "pipeline_name", "run_id", "cache_key", "error_message",
-                      "traceback", "log_path")
+                      "traceback", "log_path", DRIVER_FACTS)
 DEFAULT_PAGE_SIZE = 50
+SKIPPED_LOOKBACK = 5  # earlier runs searched for the names of a run's skipped nodes
 Ported = list[tuple[str, Artifact]]  # (port name, artifact) pairs of one execution
 
 
@@ -74,6 +77,7 @@ class NodeRun:
     started_at_ms: int
     duration_s: float
     cache_key: str | None
+    driver_facts: dict[str, Any]
     error: str | None
     traceback: str | None
     log_path: str | None
@@ -89,6 +93,9 @@ class RunDetail:
     summary: RunSummary
     nodes: list[NodeRun]
     edges: list[tuple[str, str, str]]
+    log_path: str | None = None
+    skipped: list[str] = dataclasses.field(default_factory=list)
+    skipped_as_in: str | None = None
 
 
 def _run_summary(context: Any, executions: list[ExecutionRecord] | None = None) -> RunSummary:
@@ -172,8 +179,12 @@ def run_context(store: MetadataStore, name: str) -> Any:
     return context
 
 
-def run_detail(store: MetadataStore, name: str) -> RunDetail:
-    """A run with each node's latest execution and the artifact edges between them."""
+def run_detail(store: MetadataStore, name: str, infer_skipped: bool = True) -> RunDetail:
+    """A run with each node's latest execution and the artifact edges between them.
+
+    With `infer_skipped`, nodes the run skipped are named after an earlier run of the pipeline
+    (see `pipelines.ui.inferred`).
+    """
     context = run_context(store, name)
     executions = latest_per_node(store.executions_of_run(context.id))
     events = store.events_of_executions([e.id for e in executions])
@@ -191,7 +202,15 @@ def run_detail(store: MetadataStore, name: str) -> RunDetail:
             producer = by_id.get(producers.get(artifact.id, -1))
             if producer is not None and producer.id != execution.id:
                 edges.append((producer.node_id, execution.node_id, artifact.type_name))
-    return RunDetail(_run_summary(context, executions), nodes, sorted(set(edges)))
+    summary = _run_summary(context, executions)
+    detail = RunDetail(summary, nodes, sorted(set(edges)), inferred.run_log_path(summary.properties))
+    if infer_skipped and summary.counts.get("skipped"):
+        earlier = list_runs(store, summary.pipeline, before=summary.id, limit=SKIPPED_LOOKBACK).runs
+        detail.skipped, skipped_edges, detail.skipped_as_in = inferred.skipped_nodes(
+            {node.node_id for node in nodes}, int(summary.counts["skipped"] or 0),
+            [run_detail(store, run.name, infer_skipped=False) for run in earlier])
+        detail.edges = sorted(set(detail.edges) | set(skipped_edges))
+    return detail
 
 
 def latest_per_node(executions: list[ExecutionRecord]) -> list[ExecutionRecord]:
@@ -233,9 +252,16 @@ def _node_run(execution: ExecutionRecord, inputs: Ported, outputs: Ported,
         status=node_status(execution), is_resolver=is_resolver,
         started_at_ms=execution.created_at_ms,
         duration_s=max(execution.updated_at_ms - execution.created_at_ms, 0) / 1000.0,
-        cache_key=props.get("cache_key"),
+        cache_key=props.get("cache_key"), driver_facts=_driver_facts(props),
         error=props.get("error_message") or props.get("halted"),
         traceback=props.get("traceback"), log_path=props.get("log_path"),
         properties={k: v for k, v in sorted(props.items()) if k not in SPECIAL_PROPERTIES},
         inputs=[ArtifactRef.of(artifact, port) for port, artifact in inputs],
         outputs=[ArtifactRef.of(artifact, port) for port, artifact in outputs])
+
+
+def _driver_facts(properties: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return recorded_facts(properties)
+    except ValueError:  # not JSON: show it as it was stored
+        return {DRIVER_FACTS: properties.get(DRIVER_FACTS)}

@@ -32,9 +32,12 @@ def total(examples: Input[Examples], model: Output[Model]):
 
 
 @component
-def fail_loudly(examples: Input[Examples], model: Output[Model], message: Parameter[str] = SCRIPT):
-    """Always fails, with a message that looks like markup."""
-    raise ValueError(message)
+def fail_loudly(examples: Input[Examples], model: Output[Model], message: Parameter[str] = SCRIPT,
+                fail: Parameter[bool] = True):
+    """Fails with a message that looks like markup (or, told not to, writes a total)."""
+    if fail:
+        raise ValueError(message)
+    Path(model.path("total.json")).write_text("0")
 
 
 @component
@@ -54,12 +57,12 @@ def hold(examples: Input[Examples], model: Output[Model]):
     RELEASE.wait(30)
 
 
-def tiny_pipeline(root: Path, count: int = 3, failing: bool = False) -> Pipeline:
+def tiny_pipeline(root: Path, count: int = 3, failing: bool = False, fail: bool = True) -> Pipeline:
     """numbers -> total, plus a failing node (and its skipped dependent) if asked."""
     source = numbers(count=count, span=count)
     nodes = [source, total(examples=source.outputs["examples"])]
     if failing:
-        broken = fail_loudly(examples=source.outputs["examples"])
+        broken = fail_loudly(examples=source.outputs["examples"], fail=fail)
         nodes += [broken, downstream(model=broken.outputs["model"])]
     return Pipeline("tiny", str(root), nodes)
 

@@ -29,6 +29,16 @@ def test_run_graph_draws_every_node_and_the_resolver_apart(demo_store, demo_clie
     assert svg.count("<g class='resolver") == 1
 
 
+def test_example_gen_panel_shows_its_driver_facts(demo_store, demo_client):
+    run = demo_client.get(f"/api/runs/{_run_names(demo_store)[1]}").json()
+    example_gen = next(node for node in run["nodes"] if node["node_id"] == "CsvExampleGen")
+    assert example_gen["driver_facts"]["span"] == 2
+    assert "driver_facts" not in example_gen["properties"]
+    page = demo_client.get(f"/runs/{_run_names(demo_store)[1]}").text
+    panel = page[page.index(f'id="node-{example_gen["execution_id"]}"'):]
+    assert "<th>driver: span</th><td><code>2</code>" in panel[:panel.index("</section>")]
+
+
 def test_evaluation_artifact_embeds_the_sliced_report(demo_store, demo_client):
     evaluation_id = _evaluation_id(demo_store[1][1])
     page = demo_client.get(f"/artifacts/{evaluation_id}").text

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from pipelines import LocalRunner, Pipeline
 from pipelines.ui import StoreSource, create_app
-from tests.ui.conftest import RELEASE, SCRIPT, STARTED, hold, numbers
+from tests.ui.conftest import RELEASE, SCRIPT, STARTED, hold, numbers, tiny_pipeline
 
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # src=/href= pointing off the site, url(...) other than a same-document #fragment, or @import.
@@ -66,9 +66,24 @@ def test_run_graph_has_every_node_edges_and_statuses(client):
     for node_id in statuses:
         assert f">{node_id}</text>" in svg
     assert "status-failed" in svg and "status-complete" in svg
-    assert "1 node(s) were skipped" in page
+    skipped_note = page[page.index('id="skipped-note"'):]
+    assert skipped_note.startswith('id="skipped-note">1 node(s) were skipped')
+    assert "no earlier run names them, so they are not drawn" in skipped_note
     cached = _runs(client)["runs"][1]
     assert "status-cached" in client.get(f"/runs/{cached['name']}").text
+
+
+def test_skipped_nodes_are_drawn_as_an_earlier_run_ran_them(tmp_path):
+    LocalRunner().run(tiny_pipeline(tmp_path, failing=True, fail=False))
+    LocalRunner().run(tiny_pipeline(tmp_path, count=4, failing=True))
+    client = TestClient(create_app(StoreSource.from_root(str(tmp_path))))
+    earlier, failed = _runs(client)["runs"][1], _runs(client)["runs"][0]
+    detail = client.get(f"/api/runs/{failed['name']}").json()
+    assert detail["skipped"] == ["downstream"] and detail["skipped_as_in"] == earlier["name"]
+    assert ["fail_loudly", "downstream", "Model"] in detail["edges"]
+    page = client.get(f"/runs/{failed['name']}").text
+    assert "class='node status-skipped' data-key='downstream'" in page
+    assert f'drawn as in run <a href="/runs/{earlier["name"]}">' in page
 
 
 def test_node_panel_shows_error_cache_key_and_links(client):
