@@ -24,6 +24,7 @@ import glob
 import os
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,7 +35,7 @@ from pipelines.metadata.run_lock import RunHolder, RunLock
 from pipelines.metadata.store import RUN_CONTEXT, ExecutionRecord, MetadataStore, RunRecord, now_ms
 from pipelines.runner import publish
 
-START_TIME_SLACK_S = 1.0  # /proc gives process start times to the second (boot time is whole)
+START_TIME_SLACK_S = 1.0  # clock steps and rounding between a record and its process's start
 
 
 @dataclasses.dataclass
@@ -84,9 +85,9 @@ def _proc_stat(pid: int) -> tuple[str, float] | None:
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8") as file:
             fields = file.read().rsplit(")", 1)[1].split()
-        with open("/proc/stat", encoding="utf-8") as file:
-            boot_s = next(int(line.split()[1]) for line in file if line.startswith("btime"))
-    except (OSError, StopIteration, IndexError, ValueError):
+        with open("/proc/uptime", encoding="utf-8") as file:
+            boot_s = time.time() - float(file.read().split()[0])
+    except (OSError, IndexError, ValueError):
         return None
     ticks = int(fields[19])  # field 22 of stat(5), counted after "pid (comm)"
     return fields[0], boot_s + ticks / os.sysconf("SC_CLK_TCK")

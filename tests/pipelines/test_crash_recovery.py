@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pipelines.metadata import MetadataStore, sqlite_config
 from pipelines.runner.recovery import recover_abandoned
 
@@ -34,6 +36,7 @@ def crash_mid_node(gated_pipeline):
     return run
 
 
+@pytest.mark.e2e
 def test_rerun_after_kill_recovers_and_reuses_the_prefix(gated_pipeline):
     dead = crash_mid_node(gated_pipeline)
     [crashed_run] = gated_pipeline.store().list_runs()
@@ -64,9 +67,10 @@ def test_rerun_after_kill_recovers_and_reuses_the_prefix(gated_pipeline):
     print(f"rerun with recovery: {elapsed:.2f}s")
 
 
+@pytest.mark.e2e
 def test_starling_runs_recovers_too(gated_pipeline, metadata_store_kind):
-    if metadata_store_kind != "sqlite":  # `starling runs --root` reads the root's SQLite store
-        return
+    if metadata_store_kind != "sqlite":
+        pytest.skip("`starling runs --root` reads the root's SQLite store only")
     dead = crash_mid_node(gated_pipeline)
     listing = subprocess.run(
         [sys.executable, "-m", "pipelines.cli.main", "runs", "--root", str(gated_pipeline.root)],
@@ -90,7 +94,7 @@ def test_only_gone_processes_of_this_host_are_recovered(tmp_path):
     alive = record_running(store, subprocess.os.getpid(), here)
     elsewhere = record_running(store, 1, "another-host")
     reused = record_running(store, 0, here)  # pid filled in below, by a later process
-    time.sleep(1.2 + 1.0)  # the reusing process must start clearly after the execution
+    time.sleep(1.3)  # the reusing process must start clearly after the execution
     newcomer = subprocess.Popen(["sleep", "30"])
     try:
         [execution] = store.mlmd.get_executions_by_id([reused])
