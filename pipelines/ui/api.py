@@ -10,11 +10,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from pipelines.ui import artifacts as artifact_queries
-from pipelines.ui import compare as compare_queries
 from pipelines.ui import models as model_queries
 from pipelines.ui import queries
-from pipelines.ui.pages import DEFAULT_METRIC, compare_subjects, int_param, page_size
-from pipelines.ui.spans_chart import metric_over_spans
+from pipelines.ui.pages import (
+    DEFAULT_METRIC,
+    artifacts_listing,
+    comparison,
+    read,
+    runs_listing,
+)
 
 
 def _json(value: Any) -> JSONResponse:
@@ -32,32 +36,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _read(request: Request, query: Any) -> Any:
-    return request.app.state.ui.source.read(query)
-
-
 def runs(request: Request) -> JSONResponse:
     """GET /api/runs?pipeline=&status=&before=&limit=: a page of runs, newest first."""
-    limit = page_size(request)
-    page = _read(request, lambda store: queries.list_runs(
-        store, request.query_params.get("pipeline") or None,
-        request.query_params.get("status") or None, int_param(request, "before"), limit))
-    return _json(page)
+    return _json(runs_listing(request))
 
 
 def run(request: Request) -> JSONResponse:
     """GET /api/runs/NAME: the run, its nodes (executions, inputs, outputs) and edges."""
     name = request.path_params["name"]
-    return _json(_read(request, lambda store: queries.run_detail(store, name)))
+    return _json(read(request, lambda store: queries.run_detail(store, name)))
 
 
 def artifacts(request: Request) -> JSONResponse:
-    """GET /api/artifacts?type=&before=: a page of artifacts, newest first."""
-    type_name = request.query_params.get("type") or None
-    before = int_param(request, "before")
-    limit = page_size(request)
-    found, next_before = _read(
-        request, lambda store: artifact_queries.list_artifacts(store, type_name, before, limit))
+    """GET /api/artifacts?type=&before=&limit=: a page of artifacts, newest first."""
+    found, next_before = artifacts_listing(request)
     return _json({"artifacts": [artifact_queries.artifact_summary(a) for a in found],
                   "next_before": next_before})
 
@@ -65,33 +57,26 @@ def artifacts(request: Request) -> JSONResponse:
 def artifact(request: Request) -> JSONResponse:
     """GET /api/artifacts/ID: the artifact, its producers and consumers."""
     artifact_id = request.path_params["artifact_id"]
-    return _json(_read(request, lambda store: artifact_queries.artifact_detail(store, artifact_id)))
+    return _json(read(request, lambda store: artifact_queries.artifact_detail(store, artifact_id)))
 
 
 def lineage(request: Request) -> JSONResponse:
     """GET /api/lineage/ID: the artifact's up- and downstream graph (nodes and edges)."""
     artifact_id = request.path_params["artifact_id"]
-    return _json(_read(request, lambda store: artifact_queries.lineage_graph(store, artifact_id)))
+    return _json(read(request, lambda store: artifact_queries.lineage_graph(store, artifact_id)))
 
 
 def compare(request: Request) -> JSONResponse:
     """GET /api/compare?runs=A,B (or models=ID,ID)&metric=auc: side by side, and over spans."""
     metric = request.query_params.get("metric") or DEFAULT_METRIC
-
-    def query(store: Any) -> dict[str, Any]:
-        names, labels = compare_subjects(request, store)
-        if len(names) < 2:
-            raise HTTPException(400, "compare needs at least two runs (runs=A,B) or models")
-        result = compare_queries.compare_runs(store, names, labels)
-        pipeline = queries.run_detail(store, names[0]).summary.pipeline
-        return {"comparison": result, "pipeline": pipeline, "metric": metric,
-                "over_spans": metric_over_spans(store, pipeline, metric)}
-
-    return _json(_read(request, query))
+    data = read(request, lambda store: comparison(request, store, metric))
+    if data is None:
+        raise HTTPException(400, "compare needs at least two runs (runs=A,B) or models (models=ID,ID)")
+    return _json(data)
 
 
 def models(request: Request) -> JSONResponse:
     """GET /api/models: pushed versions per model name (with serving states given --serving-url)."""
-    versions = _read(request, model_queries.pushed_versions)
+    versions = read(request, model_queries.pushed_versions)
     errors = model_queries.with_serving_states(versions, request.app.state.ui.serving_url)
     return _json({"models": versions, "serving_errors": errors})

@@ -56,7 +56,7 @@ def create_app(source: StoreSource, serving_url: str | None = None) -> Starlette
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     handlers = {StoreUnavailable: _store_error, HTTPException: _http_error}
-    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.ui = UiSettings(source, serving_url)
     app.state.templates = environment()
     return app

@@ -90,7 +90,7 @@ def artifact_detail(store: MetadataStore, artifact_id: int) -> ArtifactDetail:
         else:
             producers.append(link)
     return ArtifactDetail(int(artifact.id or 0), artifact.type_name, artifact.uri, artifact.state,
-                          artifact.created_at_ms, artifact.properties, producers, consumers,
+                          int(artifact.created_at_ms or 0), artifact.properties, producers, consumers,
                           artifact.type_name in REPORT_TYPES)
 
 

@@ -119,8 +119,8 @@ def render_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], css_class
 def _edge_svg(edge: GraphEdge, placed: dict[str, tuple[int, int]]) -> str:
     sx, sy = placed[edge.source]
     tx, ty = placed[edge.target]
-    x1, y1 = sx + NODE_WIDTH, sy + NODE_HEIGHT / 2
-    x2, y2 = tx, ty + NODE_HEIGHT / 2
+    x1, y1 = float(sx + NODE_WIDTH), sy + NODE_HEIGHT / 2
+    x2, y2 = float(tx), ty + NODE_HEIGHT / 2
     if x2 <= x1:  # same or earlier column: leave from the bottom, enter from the top
         x1, y1, x2, y2 = sx + NODE_WIDTH / 2, sy + NODE_HEIGHT, tx + NODE_WIDTH / 2, ty
     bend = max(abs(x2 - x1) / 2, 20)

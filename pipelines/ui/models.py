@@ -51,7 +51,7 @@ def pushed_versions(store: MetadataStore) -> dict[str, list[PushedVersion]]:
         name = str(props.get("model_name") or "model")
         by_name.setdefault(name, []).append(PushedVersion(
             name, int(version) if version is not None else None, bool(props.get("pushed")),
-            int(record.id or 0), props.get("destination"), record.created_at_ms,
+            int(record.id or 0), props.get("destination"), int(record.created_at_ms or 0),
             inputs.get("model"), inputs.get("model_blessing"),
             None if blessing is None else bool(blessing.properties.get("blessed"))))
     return dict(sorted(by_name.items()))
@@ -90,7 +90,7 @@ def serving_states(serving_url: str, model_name: str) -> dict[int, str]:
 def with_serving_states(versions: dict[str, list[PushedVersion]], serving_url: str | None,
                         ) -> dict[str, str]:
     """Fills `serving_state` of each pushed version from the server; returns errors by model name."""
-    errors = {}
+    errors: dict[str, str] = {}
     if not serving_url:
         return errors
     for name, pushes in versions.items():

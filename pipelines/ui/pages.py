@@ -55,20 +55,36 @@ def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(html)
 
 
-def _read(request: Request, query: Any) -> Any:
+def read(request: Request, query: Any) -> Any:
+    """Runs `query(store)` on the app's store (one request at a time)."""
     return request.app.state.ui.source.read(query)
 
 
-def runs_page(request: Request) -> HTMLResponse:
-    """Runs, newest first, filtered by pipeline and status, 50 to a page."""
+def runs_listing(request: Request) -> queries.RunsPage:
+    """The page of runs the query parameters ask for (pipeline, status, before, limit)."""
     pipeline = request.query_params.get("pipeline") or None
     status = request.query_params.get("status") or None
     before = int_param(request, "before")
     limit = page_size(request)
-    page = _read(request, lambda store: queries.list_runs(store, pipeline, status, before, limit))
+    return read(request, lambda store: queries.list_runs(store, pipeline, status, before, limit))
+
+
+def artifacts_listing(request: Request) -> tuple[list[Any], int | None]:
+    """The page of artifacts the query parameters ask for (type, before, limit), and the cursor."""
+    type_name = request.query_params.get("type") or None
+    before = int_param(request, "before")
+    limit = page_size(request)
+    return read(request, lambda store: artifacts.list_artifacts(store, type_name, before, limit))
+
+
+def runs_page(request: Request) -> HTMLResponse:
+    """Runs, newest first, filtered by pipeline and status, 50 to a page."""
+    page = runs_listing(request)
     running = any(run.status == "RUNNING" for run in page.runs)
-    return _render(request, "runs.html", page=page, pipeline=pipeline or "", status=status or "",
-                   statuses=queries.RUN_STATUSES, running=running, limit=limit)
+    return _render(request, "runs.html", page=page,
+                   pipeline=request.query_params.get("pipeline") or "",
+                   status=request.query_params.get("status") or "",
+                   statuses=queries.RUN_STATUSES, running=running, limit=page_size(request))
 
 
 def run_graph_svg(detail: queries.RunDetail) -> str:
@@ -88,20 +104,16 @@ def run_graph_svg(detail: queries.RunDetail) -> str:
 def run_page(request: Request) -> HTMLResponse:
     """One run: its graph, properties and a panel per node."""
     name = request.path_params["name"]
-    detail = _read(request, lambda store: queries.run_detail(store, name))
+    detail = read(request, lambda store: queries.run_detail(store, name))
     return _render(request, "run.html", detail=detail, run=detail.summary,
                    graph=run_graph_svg(detail))
 
 
 def artifacts_page(request: Request) -> HTMLResponse:
     """Artifacts, newest first, optionally of one type."""
-    type_name = request.query_params.get("type") or None
-    before = int_param(request, "before")
-    limit = page_size(request)
-    found, next_before = _read(
-        request, lambda store: artifacts.list_artifacts(store, type_name, before, limit))
+    found, next_before = artifacts_listing(request)
     return _render(request, "artifacts.html", artifacts=found, next_before=next_before,
-                   type_name=type_name or "", limit=limit)
+                   type_name=request.query_params.get("type") or "", limit=page_size(request))
 
 
 def artifact_page(request: Request) -> HTMLResponse:
@@ -112,7 +124,7 @@ def artifact_page(request: Request) -> HTMLResponse:
         return (artifacts.artifact_detail(store, artifact_id),
                 artifacts.lineage_graph(store, artifact_id))
 
-    detail, graph = _read(request, query)
+    detail, graph = read(request, query)
     return _render(request, "artifact.html", artifact=detail,
                    lineage=render_svg(graph.nodes, graph.edges, css_class="graph lineage"))
 
@@ -120,8 +132,8 @@ def artifact_page(request: Request) -> HTMLResponse:
 def artifact_report(request: Request) -> HTMLResponse:
     """The artifact's report page (statistics, anomalies or sliced evaluation), self-contained."""
     artifact_id = request.path_params["artifact_id"]
-    return HTMLResponse(_read(request,
-                              lambda store: artifacts.artifact_report_html(store, artifact_id)))
+    return HTMLResponse(read(request,
+                             lambda store: artifacts.artifact_report_html(store, artifact_id)))
 
 
 def compare_subjects(request: Request, store: Any) -> tuple[list[str], list[str]]:
@@ -136,28 +148,30 @@ def compare_subjects(request: Request, store: Any) -> tuple[list[str], list[str]
     return names, names
 
 
+def comparison(request: Request, store: Any, metric: str) -> dict[str, Any] | None:
+    """The compared runs or models and the metric over spans of their pipeline (None for < 2)."""
+    names, labels = compare_subjects(request, store)
+    if len(names) < 2:
+        return None
+    result = compare.compare_runs(store, names, labels)
+    pipeline = queries.run_detail(store, names[0], infer_skipped=False).summary.pipeline
+    return {"comparison": result, "pipeline": pipeline, "metric": metric,
+            "over_spans": spans_chart.metric_over_spans(store, pipeline, metric)}
+
+
 def compare_page(request: Request) -> HTMLResponse:
     """Two or more runs (or models) side by side, and a metric over spans of their pipeline."""
     metric = request.query_params.get("metric") or DEFAULT_METRIC
-
-    def query(store: Any) -> dict[str, Any]:
-        names, labels = compare_subjects(request, store)
-        recent = queries.list_runs(store, limit=30).runs
-        if len(names) < 2:
-            return {"comparison": None, "recent": recent, "points": [], "pipeline": ""}
-        result = compare.compare_runs(store, names, labels)
-        pipeline = queries.run_detail(store, names[0]).summary.pipeline
-        return {"comparison": result, "recent": recent, "pipeline": pipeline,
-                "points": spans_chart.metric_over_spans(store, pipeline, metric)}
-
-    data = _read(request, query)
-    chart = spans_chart.chart_svg(data["points"], metric)
-    return _render(request, "compare.html", metric=metric, chart=chart, **data)
+    data, recent = read(request, lambda store: (comparison(request, store, metric),
+                                                queries.list_runs(store, limit=30).runs))
+    data = data or {"comparison": None, "pipeline": "", "metric": metric, "over_spans": []}
+    chart = spans_chart.chart_svg(data["over_spans"], metric)
+    return _render(request, "compare.html", chart=chart, recent=recent, **data)
 
 
 def models_page(request: Request) -> HTMLResponse:
     """Pushed versions per model name; with --serving-url, which the server has AVAILABLE."""
-    versions = _read(request, models.pushed_versions)
+    versions = read(request, models.pushed_versions)
     serving_url = request.app.state.ui.serving_url
     errors = models.with_serving_states(versions, serving_url)
     return _render(request, "models.html", versions=versions, serving_url=serving_url or "",

@@ -188,7 +188,8 @@ def run_detail(store: MetadataStore, name: str, infer_skipped: bool = True) -> R
     context = run_context(store, name)
     executions = latest_per_node(store.executions_of_run(context.id))
     events = store.events_of_executions([e.id for e in executions])
-    artifacts = {a.id: a for a in store.artifacts_by_id({event.artifact_id for event in events})}
+    artifacts = {int(a.id or 0): a
+                 for a in store.artifacts_by_id({event.artifact_id for event in events})}
     linked = _linked_artifacts(events, artifacts)
     producers = {artifact.id: execution_id
                  for execution_id, (_, outputs, resolved) in linked.items()

@@ -62,14 +62,18 @@ def metric_over_spans(store: MetadataStore, pipeline: str, metric: str = "auc") 
     return sorted(points, key=lambda p: (p.span is None, p.span or 0, p.evaluation_id))
 
 
-def _examples_spans(store: MetadataStore, execution_ids: set[int]) -> dict[int, int]:
+def _examples_spans(store: MetadataStore, execution_ids: set[int]) -> dict[int, int | None]:
     from ml_metadata.proto import metadata_store_pb2
 
     inputs = [e for e in store.events_of_executions(sorted(execution_ids))
               if e.type == metadata_store_pb2.Event.INPUT and event_port(e) == "examples"]
     artifacts = {a.id: a for a in store.artifacts_by_id({e.artifact_id for e in inputs})}
-    return {e.execution_id: artifacts[e.artifact_id].properties.get("span")
+    return {e.execution_id: _int_or_none(artifacts[e.artifact_id].properties.get("span"))
             for e in inputs if e.artifact_id in artifacts}
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
 
 
 def _summary(uri: str) -> dict | None:
