@@ -1,5 +1,6 @@
 """The standard components (TFX's, on TFDV, TFT, TFMA and Beam); each lives in its own module."""
 from components.bulk_inferrer import BulkInferrer
+from components.calibrator import Calibrator
 from components.evaluator import Evaluator, eval_config_from_dict
 from components.example_gen import CsvExampleGen, ImportExampleGen, ParquetExampleGen
 from components.example_validator import ExampleValidator

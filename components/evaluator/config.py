@@ -7,6 +7,8 @@ from typing import Any
 CANDIDATE = "candidate"
 BASELINE = "baseline"
 DEFAULT_MIN_SLICE_SIZE = 100
+PLOTS = ("CalibrationPlot", "ConfusionMatrixPlot")
+STARLING_METRICS = {"ExpectedCalibrationError": "components.evaluator.calibration_error"}
 
 
 def eval_config_from_dict(short: dict[str, Any]) -> Any:
@@ -22,8 +24,11 @@ def eval_config_from_dict(short: dict[str, Any]) -> Any:
     Keys: `label_key` (required), `prediction_key`, `signature_name` (default serving_default),
     `slices` (lists of feature names; default: overall only), `metrics` (a dict of TFMA metric
     class name to threshold options: `lower_bound`, `upper_bound`, `max_decrease`,
-    `max_increase`), `gated_slices` (the slicings whose slices the thresholds apply to, e.g.
-    `[[], ["platform"]]`; default: every slice), `min_slice_size` (for the report).
+    `max_increase`; `ExpectedCalibrationError` is Starling's, gate it with `upper_bound`),
+    `gated_slices` (the slicings whose slices the thresholds apply to, e.g.
+    `[[], ["platform"]]`; default: every slice), `min_slice_size` (for the report), `plots`
+    (TFMA plots per slice: `CalibrationPlot`, `ConfusionMatrixPlot` — the report draws the
+    calibration curve, ROC and precision-recall curves).
 
     Raises:
         ValueError: a key is unknown or `label_key` is missing (the message names it).
@@ -31,7 +36,7 @@ def eval_config_from_dict(short: dict[str, Any]) -> Any:
     import tensorflow_model_analysis as tfma
 
     known = {"label_key", "prediction_key", "signature_name", "slices", "metrics", "min_slice_size",
-             "gated_slices"}
+             "gated_slices", "plots"}
     unknown = sorted(set(short) - known)
     if unknown:
         raise ValueError(f"eval_config: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
@@ -46,11 +51,20 @@ def eval_config_from_dict(short: dict[str, Any]) -> Any:
     if isinstance(metrics, list):
         metrics = {name: {} for name in metrics}
     gated = short.get("gated_slices")
+    plots = [_plot_config(name) for name in short.get("plots") or []]
     return tfma.EvalConfig(
         model_specs=[spec],
         slicing_specs=[tfma.SlicingSpec(feature_keys=list(keys)) for keys in slices],
         metrics_specs=[tfma.MetricsSpec(metrics=[
-            _metric_config(name, options or {}, gated) for name, options in metrics.items()])])
+            _metric_config(name, options or {}, gated) for name, options in metrics.items()] + plots)])
+
+
+def _plot_config(name: str) -> Any:
+    import tensorflow_model_analysis as tfma
+
+    if name not in PLOTS:
+        raise ValueError(f"eval_config plots: unknown plot '{name}' (known: {', '.join(PLOTS)})")
+    return tfma.MetricConfig(class_name=name)
 
 
 def _metric_config(name: str, options: dict[str, Any], gated_slices: list | None = None) -> Any:
@@ -61,7 +75,7 @@ def _metric_config(name: str, options: dict[str, Any], gated_slices: list | None
     if unknown:
         raise ValueError(f"eval_config metric '{name}': unknown option '{unknown[0]}' "
                          f"(known: {', '.join(sorted(known))})")
-    config = tfma.MetricConfig(class_name=name)
+    config = tfma.MetricConfig(class_name=name, module=STARLING_METRICS.get(name, ""))
     threshold = tfma.MetricThreshold()
     if "lower_bound" in options or "upper_bound" in options:
         value = threshold.value_threshold

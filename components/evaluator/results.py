@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any
 
+from components.evaluator import plots
 from components.evaluator.config import BASELINE, CANDIDATE
 from pipelines.reports.evaluation import SUMMARY_FILE
 
@@ -28,7 +29,8 @@ def summarize(output_path: str, min_slice_size: int, has_baseline: bool) -> dict
 
     Returns:
         {"blessed", "has_baseline", "min_slice_size", "slices": [{"slice", "example_count",
-        "small", "metrics": {name: {"candidate", "baseline", "diff", "failed"}}}],
+        "small", "metrics": {name: {"candidate", "baseline", "diff", "failed"}}, "plots" (when
+        asked for): {"calibration", "roc", "pr"} (see `plots.curves_by_slice`)}],
         "failures": [{"slice", "metric", "value", "threshold", "message"}]}
     """
     import tensorflow_model_analysis as tfma
@@ -44,6 +46,10 @@ def summarize(output_path: str, min_slice_size: int, has_baseline: bool) -> dict
         count = metrics.get("example_count", {}).get("candidate")
         slices.append({"slice": name, "example_count": count, "metrics": metrics,
                        "small": count is not None and count < min_slice_size})
+    curves = plots.curves_by_slice(output_path, slice_name)
+    for item in slices:
+        if item["slice"] in curves:
+            item["plots"] = curves[item["slice"]]
     slices.sort(key=lambda item: (item["slice"] != OVERALL, item["slice"]))
     return {"blessed": not failures, "has_baseline": has_baseline, "min_slice_size": min_slice_size,
             "slices": slices, "failures": failures}

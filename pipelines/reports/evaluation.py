@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any
 
-from pipelines.reports import html
+from pipelines.reports import curves, html
 from pipelines.reports.base import Report
 from pipelines.reports.text_table import render_table
 
@@ -81,7 +81,14 @@ class EvaluationReport(Report):
             sections.append(html.section(f"{self.chart_metric} by slice", html.labelled_bars_svg(
                 [s["slice"] for s in slices], values,
                 [bool(s["metrics"][self.chart_metric].get("failed")) for s in slices])))
-        return sections
+        return sections + self._plot_sections()
+
+    def _plot_sections(self) -> list[str]:
+        """Per slice with plots: calibration, ROC and PR charts (inline SVG)."""
+        return [html.section(f"Plots: {item['slice']}",
+                             f"<div class='plots' data-slice='{html.escape(item['slice'])}'>"
+                             f"{curves.slice_plots_html(item['plots'])}</div>")
+                for item in self.summary["slices"] if item.get("plots")]
 
     def text(self) -> str:
         """A terminal rendering: verdict, metrics by slice, failing thresholds."""
