@@ -20,7 +20,7 @@ from pipelines.artifacts import Artifact, Model, ModelBlessing
 from pipelines.dsl.annotations import ArtifactPort, Signature
 from pipelines.dsl.node import Channel, Node
 from pipelines.errors import PipelineDefinitionError
-from pipelines.metadata.store import MetadataStore
+from pipelines.metadata.store import MetadataStore, quoted
 
 
 class ResolverComponent(abc.ABC):
@@ -50,8 +50,8 @@ class ResolverComponent(abc.ABC):
 
 
 def _live_in_pipeline(type_name: str, pipeline_name: str) -> str:
-    return (f"type = '{type_name}' AND state = LIVE AND contexts_a.type = 'pipeline' AND "
-            f"contexts_a.name = '{pipeline_name}'")
+    return (f"type = {quoted(type_name)} AND state = LIVE AND contexts_a.type = 'pipeline' AND "
+            f"contexts_a.name = {quoted(pipeline_name)}")
 
 
 def _on_disk(artifact: Artifact) -> bool:

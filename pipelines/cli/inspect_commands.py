@@ -10,6 +10,7 @@ from pipelines.cli.store_location import open_store
 from pipelines.cli.tables import format_ms, format_seconds, render_table
 from pipelines.errors import MetadataError
 from pipelines.metadata import DOWNSTREAM, UPSTREAM, MetadataStore, lineage
+from pipelines.metadata.store import quoted
 from pipelines.runner.recovery import recover_abandoned
 
 
@@ -67,7 +68,7 @@ def show_runs(args: argparse.Namespace) -> int:
 def show_artifacts(args: argparse.Namespace) -> int:
     """Prints artifacts, newest first, optionally of one type."""
     store = open_store(args.root)
-    query = f"type = '{args.type}'" if args.type else ""
+    query = f"type = {quoted(args.type)}" if args.type else ""
     rows = []
     for artifact in store.query_artifacts(query, limit=args.limit):
         props = artifact.properties
@@ -100,7 +101,7 @@ def resolve_artifact_id(store: MetadataStore, reference: str) -> int:
     """
     if reference.isdigit():
         return int(reference)
-    latest = store.query_artifacts(f"type = '{reference}' AND state = LIVE", limit=1)
-    if not latest or latest[0].id is None:
+    latest = store.latest_artifact(reference)
+    if latest.id is None:
         raise MetadataError(f"no {reference} artifact in {store.location}")
-    return latest[0].id
+    return latest.id

@@ -27,10 +27,7 @@ def show_report(args: argparse.Namespace) -> int:
     store = open_store(args.root)
     type_name = _KINDS[args.kind]
     if args.artifact_id is None:
-        latest = store.query_artifacts(f"type = '{type_name}' AND state = LIVE", limit=1)
-        if not latest:
-            raise MetadataError(f"no {type_name} artifact in {store.location}")
-        artifact = latest[0]
+        artifact = store.latest_artifact(type_name)
     else:
         artifact = store.artifact(args.artifact_id)
         if artifact.type_name != type_name:

@@ -302,6 +302,17 @@ class MetadataStore:
             protos = self._store.get_artifacts(list_options=options)
         return [codec.from_proto(p, self._type_name(p.type_id)) for p in protos]
 
+    def latest_artifact(self, type_name: str) -> Artifact:
+        """The newest LIVE artifact of a type.
+
+        Raises:
+            MetadataError: there is none.
+        """
+        found = self.query_artifacts(f"type = {quoted(type_name)} AND state = LIVE", limit=1)
+        if not found:
+            raise MetadataError(f"no {type_name} artifact in {self.location}")
+        return found[0]
+
     def executions_by_id(self, execution_ids: Iterable[int]) -> list[ExecutionRecord]:
         """Executions by id."""
         with self._mlmd("get_executions_by_id"):
@@ -367,10 +378,13 @@ class MetadataStore:
         Raises:
             MetadataError: no such run.
         """
-        for run in self.list_runs():
-            if run.name == run_name:
-                return run
-        raise MetadataError(f"no run named '{run_name}' in {self.location}")
+        with self._mlmd("get_context_by_type_and_name"):
+            context = self._store.get_context_by_type_and_name(RUN_CONTEXT, run_name)
+        if context is None:
+            raise MetadataError(f"no run named '{run_name}' in {self.location}")
+        return RunRecord(context.id, context.name,
+                         {k: codec.get_value(v) for k, v in context.custom_properties.items()},
+                         context.create_time_since_epoch)
 
 
 def quoted(text: str) -> str:

@@ -27,7 +27,4 @@ def latest(store: MetadataStore, type_name: str) -> Artifact:
     Raises:
         MetadataError: there is none.
     """
-    found = store.query_artifacts(f"type = '{type_name}' AND state = LIVE", limit=1)
-    if not found:
-        raise MetadataError(f"no {type_name} artifact in {store.location}")
-    return found[0]
+    return store.latest_artifact(type_name)

@@ -24,7 +24,7 @@ import os
 import shutil
 import socket
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pipelines.artifacts import Artifact
 from pipelines.caching import cache_key
@@ -35,6 +35,9 @@ from pipelines.runner import publish
 from pipelines.runner.context import ExecutionContext, executing
 from pipelines.runner.failures import describe_error
 from pipelines.runner.results import CACHED, COMPLETE, FAILED, NodeResult
+
+if TYPE_CHECKING:
+    from pipelines.resolvers import ResolverComponent
 
 _INHERITED_PROPERTIES = ("span", "version")
 HALTED = "halted"  # execution property: the component stopped the run on purpose, and why
@@ -137,7 +140,7 @@ def _present(artifacts: dict[str, Artifact | None]) -> dict[str, Artifact]:
 
 def _resolve(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None], key: str,
              properties: dict[str, Any]) -> NodeResult:
-    component = node.component
+    component = cast("ResolverComponent", node.component)
     output_name = component.output_name
     if node.inputs and _uses_cache(node, env):  # pinned resolvers answer the same for the same data
         hit = env.store.find_cached_outputs(key, event_type="INTERNAL_OUTPUT")
