@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
 from components.artifact_io import examples_file_pattern, schema_path, split_names
 from components.trainer.fn_args import FnArgs
+from components.trainer.warm_start import collect_remaps
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component
 from pipelines.artifacts import Examples, HyperParameters, Model, ModelRun, Schema, TransformGraph
 from pipelines.dsl.module_reference import bind_to_project
 from pipelines.dsl.node import Channel, Node
 
+_LOG = logging.getLogger(__name__)
 SERVING_MODEL_DIR = "Format-Serving"
 HYPERPARAMETERS_FILE = "hyperparameters.json"
 
@@ -53,7 +56,11 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
         train_steps=train_steps, eval_steps=eval_steps,
         base_model=base_model.path(SERVING_MODEL_DIR) if base_model is not None else None,
         hyperparameters=params, custom_config=dict(custom_config or {}))
+    remaps = collect_remaps()
     user_fn(args)
+    if remaps:
+        model.properties["warm_start"] = "; ".join(remap.describe() for remap in remaps)
+        _LOG.info("Trainer warm start by token: %s", model.properties["warm_start"])
     if not os.path.isdir(serving_dir) or not os.listdir(serving_dir):
         raise ValueError(f"Trainer: run_fn saved no model to fn_args.serving_model_dir ({serving_dir})")
     if base_model is not None:

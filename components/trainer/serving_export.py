@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from typing import Any
+
+from components.trainer.warm_start import VOCABULARIES_DIR, load_by_token, read_vocabularies
 
 EXTRA_DIR = "assets.extra"
 FEATURE_SPEC_FILE = "feature_spec.json"
@@ -55,21 +58,48 @@ def export_serving_model(model: Any, tf_transform_output: Any, serving_model_dir
     with open(os.path.join(extra, FEATURE_SPEC_FILE), "w") as target:
         json.dump({name: _spec_entry(spec) for name, spec in sorted(raw_spec.items())}, target, indent=2)
     model.save_weights(os.path.join(extra, WEIGHTS_FILE))
+    _copy_vocabularies(tf_transform_output, os.path.join(extra, VOCABULARIES_DIR))
 
 
-def load_base_weights(model: Any, base_model: str | None) -> bool:
-    """Loads a base model's weights into `model` (same architecture); False when there is none.
+def _transform_vocabularies_dir(tf_transform_output: Any) -> str:
+    return os.path.join(tf_transform_output.transform_savedmodel_dir, "assets")
+
+
+def _copy_vocabularies(tf_transform_output: Any, target: str) -> None:
+    """Keeps the TFT vocabularies the model was trained with, for warm-starting the next one by token."""
+    source = _transform_vocabularies_dir(tf_transform_output)
+    if os.path.isdir(source):
+        shutil.copytree(source, target, dirs_exist_ok=True)
+
+
+def load_base_weights(model: Any, base_model: str | None, tf_transform_output: Any = None) -> bool:
+    """Loads a base model's weights into `model`; False when there is none.
+
+    Given the current `tft.TFTransformOutput`, layers indexed by a vocabulary that changed (an
+    embedding for `country` when a new country arrives) are warm-started by token: rows of shared
+    tokens are copied, new tokens start fresh, and the remapping is reported (Trainer log and the
+    Model's `warm_start` property). Without it the architectures must match exactly.
 
     Raises:
         ValueError: the base model's weights do not fit this model (names the file).
+
+    Example:
+        >>> load_base_weights(model, fn_args.base_model, tft.TFTransformOutput(fn_args.transform_output))
+        ... # doctest: +SKIP
     """
     if not base_model:
         return False
     path = os.path.join(base_model, EXTRA_DIR, WEIGHTS_FILE)
     if not os.path.isfile(path):
         return False
+    if tf_transform_output is not None:
+        old = read_vocabularies(os.path.join(base_model, EXTRA_DIR, VOCABULARIES_DIR))
+        new = read_vocabularies(_transform_vocabularies_dir(tf_transform_output))
+        load_by_token(model, path, old, new)
+        return True
     try:
         model.load_weights(path)
     except ValueError as error:
-        raise ValueError(f"cannot warm-start from {path}: {error}") from None
+        raise ValueError(f"cannot warm-start from {path}: {error} (pass the TFTransformOutput to "
+                         "load_base_weights to warm-start vocabulary layers by token)") from None
     return True

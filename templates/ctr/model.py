@@ -44,7 +44,7 @@ def run_fn(fn_args):
     train = _dataset(fn_args, fn_args.train_files, schema, batch_size, seed, hp.get("invert_labels", False))
     evaluation = _dataset(fn_args, fn_args.eval_files, schema, batch_size, seed)
     model = build_model(tf_transform_output, hp.get("hidden_units", 32))
-    warm_started = load_base_weights(model, fn_args.base_model)
+    warm_started = load_base_weights(model, fn_args.base_model, tf_transform_output)  # by token
     model.compile(optimizer=keras.optimizers.Adam(hp.get("learning_rate", 0.005)),
                   loss="binary_crossentropy", metrics=[keras.metrics.AUC(name="auc")])
     model.fit(train, steps_per_epoch=fn_args.train_steps, validation_data=evaluation,
