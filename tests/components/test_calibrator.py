@@ -36,3 +36,9 @@ def test_tensorflow_interpolation_matches_numpy_inside_and_beyond_the_knots():
     got = interpolate(values, xs.astype(np.float32), ys.astype(np.float32)).numpy()
     assert got.shape == values.shape
     np.testing.assert_allclose(got.reshape(-1), np.interp(values.reshape(-1), xs, ys), atol=1e-5)
+
+
+def test_tensorflow_interpolation_is_flat_beyond_sloped_ends():
+    xs, ys = np.array([0.2, 0.5, 0.8], np.float32), np.array([0.1, 0.4, 0.9], np.float32)
+    values = np.array([-1.0, 0.0, 0.2, 0.35, 0.8, 1.0, 3.0], np.float32)
+    np.testing.assert_allclose(interpolate(values, xs, ys).numpy(), np.interp(values, xs, ys), atol=1e-6)
