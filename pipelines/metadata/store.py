@@ -183,7 +183,7 @@ class MetadataStore:
         with self._mlmd("put_execution"):
             _, artifact_ids, _ = self._store.put_execution(
                 execution, events, list(contexts), reuse_context_if_already_exist=True)
-        for artifact, artifact_id in zip(_flatten(outputs), artifact_ids, strict=True):
+        for artifact, artifact_id in zip(outputs.values(), artifact_ids, strict=True):
             artifact.id = artifact_id
 
     def record_cached_execution(
@@ -395,10 +395,6 @@ def quoted(text: str) -> str:
 def now_ms() -> int:
     """Milliseconds since the epoch, as MLMD records times."""
     return int(time.time() * 1000)
-
-
-def _flatten(artifacts: dict[str, Artifact]) -> list[Artifact]:
-    return list(artifacts.values())
 
 
 def _ports_of(event: Any) -> list[str]:
