@@ -12,6 +12,7 @@ from pipelines.ui.queries import NotFound, RunDetail, event_port, run_detail
 
 EVALUATION_FILE = "evaluation.json"
 COMPARED_STATISTICS = ("mean", "std", "missing_pct", "unique")
+PROCESS_PROPERTIES = ("pid", "host")  # where an execution ran: differs every run, not a parameter
 
 
 @dataclasses.dataclass
@@ -93,7 +94,10 @@ def _parameters(detail: RunDetail) -> dict[tuple[str, str], Any]:
     values: dict[tuple[str, str], Any] = {}
     for node in detail.nodes:
         for name, value in node.properties.items():
-            values[(node.node_id, name)] = value
+            if name not in PROCESS_PROPERTIES:
+                values[(node.node_id, name)] = value
+        for name, value in node.driver_facts.items():
+            values[(node.node_id, f"driver: {name}")] = value
         for ref in node.outputs:
             if ref.type == "HyperParameters":
                 values.update(_hyperparameters(ref.uri, node.node_id))

@@ -64,6 +64,9 @@ def test_compare_two_days_gives_auc_deltas_verdicts_and_statistics(demo_store, d
     assert overall_auc["deltas"][1] < -0.05 and overall_auc["differs"]
     x_mean = next(r for r in result["statistics"] if (r["group"], r["name"]) == ("train: x", "mean"))
     assert x_mean["differs"] and x_mean["values"][0] != x_mean["values"][1]
+    parameters = {(r["group"], r["name"]): r for r in result["parameters"]}
+    assert parameters[("CsvExampleGen", "driver: span")]["values"] == [1, 2]
+    assert not any(name in ("pid", "host") for _, name in parameters)
     spans = [(p["span"], p["blessed"], p["pushed_version"]) for p in comparison["over_spans"]]
     assert spans == [(1, True, 1), (2, False, None)]
 
