@@ -12,6 +12,8 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+from components.example_gen.columns import one_value_lists
+
 BLOCK_BYTES = 1 << 20
 NON_NUMERIC_SHARE = 0.01
 _EXPECTED = {"int": "an integer", "float": "a number"}
@@ -112,8 +114,8 @@ def value_counts_of_file(path: str, columns: list[str]) -> list[tuple[int, int, 
     """Per column, over the whole file: (non-empty values, integers, numbers)."""
     totals = [(0, 0, 0)] * len(columns)
     for batch in _batches(path, columns, []):
-        totals = [tuple(a + b for a, b in zip(total, _counts_of_column(batch.column(i)), strict=True))
-                  for i, total in enumerate(totals)]  # type: ignore[misc]
+        counts = [_counts_of_column(batch.column(i)) for i in range(len(columns))]
+        totals = [(a[0] + b[0], a[1] + b[1], a[2] + b[2]) for a, b in zip(totals, counts, strict=True)]
     return totals
 
 
@@ -161,17 +163,6 @@ def _typed(text: Any, kind: str) -> tuple[Any, dict[int, str]]:
             values.append(None)
             bad[row] = value
     return pa.array(values, type=arrow_type), bad
-
-
-def _as_lists(values: Any) -> Any:
-    """One-value lists (tfx-bsl's layout); a missing value is a missing feature."""
-    import numpy as np
-    import pyarrow as pa
-
-    present = values.is_valid().to_numpy(zero_copy_only=False)
-    offsets = np.concatenate([[0], np.cumsum(present)]).astype(np.int64)
-    return pa.LargeListArray.from_arrays(pa.array(offsets), values.drop_null(),
-                                         mask=pa.array(~present))
 
 
 def _data_rows(path: str, width: int) -> Iterator[tuple[int, list[str] | None, list[str]]]:
@@ -224,7 +215,7 @@ def read_chunks(path: str, layout: CsvLayout) -> Iterator[Any]:
                 bad_rows.setdefault(offset + row,
                                     f"column '{column}': cannot parse {value!r} as {_EXPECTED[kind]}")
                 bad_in_batch.add(row)
-        batch = pa.RecordBatch.from_arrays([_as_lists(values) for values in columns], layout.columns)
+        batch = pa.RecordBatch.from_arrays([one_value_lists(values) for values in columns], layout.columns)
         if bad_in_batch:
             keep = pa.array([row not in bad_in_batch for row in range(text.num_rows)])
             batch = batch.filter(keep)

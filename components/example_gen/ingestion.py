@@ -154,7 +154,7 @@ def _counters(result: Any) -> dict[str, int]:
 
 
 def _first_rejection(rejected_dir: str) -> dict[str, Any]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for path in glob.glob(os.path.join(rejected_dir, "rejected*.jsonl")):
         with open(path) as source:
             rows.extend(json.loads(line) for line in source if line.strip())

@@ -93,7 +93,7 @@ def _wanted_spans(available: list[int], span: int | None, span_range: Sequence[i
     else:
         wanted = [available[-1]]
     if not wanted:
-        asked = f"span {span}" if span is not None else f"spans {span_range[0]}..{span_range[1]}"
+        asked = f"span {span}" if span_range is None else f"spans {span_range[0]}..{span_range[1]}"
         raise FileNotFoundError(f"no input files for {asked} under {input_base} (pattern '{pattern}'; "
                                 f"spans found: {', '.join(map(str, available))})")
     return wanted
