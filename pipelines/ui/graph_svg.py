@@ -14,7 +14,7 @@ NODE_WIDTH, NODE_HEIGHT = 176, 54
 COLUMN_GAP, ROW_GAP, MARGIN = 64, 22, 12
 STATUS_COLOURS = {
     "COMPLETE": "#cdeccd", "CACHED": "#d6e4fb", "FAILED": "#f8c9c9", "HALTED": "#ffd9a8",
-    "RUNNING": "#fff1a8", "SKIPPED": "#e4e4e4", "ARTIFACT": "#ffffff",
+    "RUNNING": "#fff1a8", "SKIPPED": "#e4e4e4", "PENDING": "#f6f6f6", "ARTIFACT": "#ffffff",
 }
 
 

@@ -1,8 +1,9 @@
-"""What a run page shows that MLMD does not record directly: the run's log file, its skipped nodes.
+"""What a run page shows that MLMD does not record directly: the run's log, its missing nodes.
 
-Both are inferred, and the page says so: the log is the file `starling run` named after the
-process that ran the run; skipped nodes (which never get an execution) are taken from the newest
-earlier run of the same pipeline that ran exactly that many nodes this run lacks.
+All inferred, and the page says so: the log is the file `starling run` named after the process
+that ran the run; skipped nodes (which never get an execution) are taken from the newest earlier
+run of the same pipeline that ran exactly that many nodes this run lacks; while a run is RUNNING,
+the nodes it has not reached yet are those the previous run had and this one lacks so far.
 """
 
 from __future__ import annotations
@@ -42,20 +43,21 @@ def run_log_path(properties: dict[str, Any]) -> str | None:
     return os.path.join(directory, best[1]) if best else None
 
 
-def skipped_nodes(present: set[str], skipped_count: int, earlier_runs: list[Any],
+def missing_nodes(present: set[str], earlier_runs: list[Any], count: int | None = None,
                   ) -> tuple[list[str], list[tuple[str, str, str]], str | None]:
-    """(node ids, edges into them, the run they were taken from) for a run's skipped nodes.
+    """(node ids, edges into them, the run they were taken from) for nodes a run lacks.
 
     Args:
         present: Node ids that have an execution in this run.
-        skipped_count: How many nodes the run recorded as skipped.
         earlier_runs: RunDetail objects of earlier runs of the pipeline, newest first.
+        count: How many are missing (e.g. the run's skipped count); None takes whatever the
+            newest earlier run that had more nodes lacks.
     """
-    if skipped_count <= 0:
+    if count is not None and count <= 0:
         return [], [], None
     for earlier in earlier_runs:
         missing = [node.node_id for node in earlier.nodes if node.node_id not in present]
-        if len(missing) == skipped_count:
+        if (count is None and missing) or len(missing) == count:
             edges = [edge for edge in earlier.edges if edge[1] in missing]
             return missing, edges, earlier.summary.name
     return [], [], None

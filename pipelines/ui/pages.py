@@ -96,7 +96,8 @@ def run_graph_svg(detail: queries.RunDetail) -> str:
             subtitle += f" · {format_seconds(node.duration_s)}"
         nodes.append(GraphNode(node.node_id, node.node_id, subtitle, node.status,
                                resolver=node.is_resolver, data_id=str(node.execution_id)))
-    nodes += [GraphNode(node_id, node_id, "skipped", "SKIPPED") for node_id in detail.skipped]
+    status = detail.missing_status
+    nodes += [GraphNode(node_id, node_id, status.lower(), status) for node_id in detail.missing]
     edges = [GraphEdge(source, target, label) for source, target, label in detail.edges]
     return render_svg(nodes, edges)
 
@@ -154,7 +155,7 @@ def comparison(request: Request, store: Any, metric: str) -> dict[str, Any] | No
     if len(names) < 2:
         return None
     result = compare.compare_runs(store, names, labels)
-    pipeline = queries.run_detail(store, names[0], infer_skipped=False).summary.pipeline
+    pipeline = queries.run_detail(store, names[0], infer_missing=False).summary.pipeline
     return {"comparison": result, "pipeline": pipeline, "metric": metric,
             "over_spans": spans_chart.metric_over_spans(store, pipeline, metric)}
 

@@ -17,7 +17,7 @@ NODE_COUNTS = ("complete", "cached", "failed", "skipped")
 SPECIAL_PROPERTIES = ("node_id", "pipeline_name", "run_id", "cache_key", "error_message",
                       "traceback", "log_path", DRIVER_FACTS)
 DEFAULT_PAGE_SIZE = 50
-SKIPPED_LOOKBACK = 5  # earlier runs searched for the names of a run's skipped nodes
+SKIPPED_LOOKBACK = 5  # earlier runs searched for the names of a run's skipped or pending nodes
 Ported = list[tuple[str, Artifact]]  # (port name, artifact) pairs of one execution
 
 
@@ -94,8 +94,9 @@ class RunDetail:
     nodes: list[NodeRun]
     edges: list[tuple[str, str, str]]
     log_path: str | None = None
-    skipped: list[str] = dataclasses.field(default_factory=list)
-    skipped_as_in: str | None = None
+    missing: list[str] = dataclasses.field(default_factory=list)
+    missing_status: str = "SKIPPED"
+    missing_as_in: str | None = None
 
 
 def _run_summary(context: Any, executions: list[ExecutionRecord] | None = None) -> RunSummary:
@@ -179,11 +180,11 @@ def run_context(store: MetadataStore, name: str) -> Any:
     return context
 
 
-def run_detail(store: MetadataStore, name: str, infer_skipped: bool = True) -> RunDetail:
+def run_detail(store: MetadataStore, name: str, infer_missing: bool = True) -> RunDetail:
     """A run with each node's latest execution and the artifact edges between them.
 
-    With `infer_skipped`, nodes the run skipped are named after an earlier run of the pipeline
-    (see `pipelines.ui.inferred`).
+    With `infer_missing`, nodes the run skipped (or, while RUNNING, has not reached yet) are
+    named after an earlier run of the pipeline (see `pipelines.ui.inferred`).
     """
     context = run_context(store, name)
     executions = latest_per_node(store.executions_of_run(context.id))
@@ -205,12 +206,15 @@ def run_detail(store: MetadataStore, name: str, infer_skipped: bool = True) -> R
                 edges.append((producer.node_id, execution.node_id, artifact.type_name))
     summary = _run_summary(context, executions)
     detail = RunDetail(summary, nodes, sorted(set(edges)), inferred.run_log_path(summary.properties))
-    if infer_skipped and summary.counts.get("skipped"):
+    running = summary.status == "RUNNING"
+    if infer_missing and (running or summary.counts.get("skipped")):
         earlier = list_runs(store, summary.pipeline, before=summary.id, limit=SKIPPED_LOOKBACK).runs
-        detail.skipped, skipped_edges, detail.skipped_as_in = inferred.skipped_nodes(
-            {node.node_id for node in nodes}, int(summary.counts["skipped"] or 0),
-            [run_detail(store, run.name, infer_skipped=False) for run in earlier])
-        detail.edges = sorted(set(detail.edges) | set(skipped_edges))
+        detail.missing, missing_edges, detail.missing_as_in = inferred.missing_nodes(
+            {node.node_id for node in nodes},
+            [run_detail(store, run.name, infer_missing=False) for run in earlier],
+            None if running else int(summary.counts["skipped"] or 0))
+        detail.missing_status = "PENDING" if running else "SKIPPED"
+        detail.edges = sorted(set(detail.edges) | set(missing_edges))
     return detail
 
 

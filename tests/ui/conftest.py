@@ -52,9 +52,10 @@ RELEASE = threading.Event()
 
 @component
 def hold(examples: Input[Examples], model: Output[Model]):
-    """Announces it runs, then blocks until the test releases it."""
+    """Announces it runs, then blocks until the test releases it; writes a total."""
     STARTED.set()
     RELEASE.wait(30)
+    Path(model.path("total.json")).write_text("0")
 
 
 def tiny_pipeline(root: Path, count: int = 3, failing: bool = False, fail: bool = True) -> Pipeline:

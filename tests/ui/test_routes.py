@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from pipelines import LocalRunner, Pipeline
 from pipelines.ui import StoreSource, create_app
-from tests.ui.conftest import RELEASE, SCRIPT, STARTED, hold, numbers, tiny_pipeline
+from tests.ui.conftest import RELEASE, SCRIPT, STARTED, downstream, hold, numbers, tiny_pipeline
 
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # src=/href= pointing off the site, url(...) other than a same-document #fragment, or @import.
@@ -79,7 +79,8 @@ def test_skipped_nodes_are_drawn_as_an_earlier_run_ran_them(tmp_path):
     client = TestClient(create_app(StoreSource.from_root(str(tmp_path))))
     earlier, failed = _runs(client)["runs"][1], _runs(client)["runs"][0]
     detail = client.get(f"/api/runs/{failed['name']}").json()
-    assert detail["skipped"] == ["downstream"] and detail["skipped_as_in"] == earlier["name"]
+    assert detail["missing"] == ["downstream"] and detail["missing_as_in"] == earlier["name"]
+    assert detail["missing_status"] == "SKIPPED"
     assert ["fail_loudly", "downstream", "Model"] in detail["edges"]
     page = client.get(f"/runs/{failed['name']}").text
     assert "class='node status-skipped' data-key='downstream'" in page
@@ -185,12 +186,16 @@ def test_store_is_opened_read_only(tiny_root):
     assert before == after
 
 
-def test_running_run_counts_and_auto_refresh(tmp_path):
+def test_running_run_counts_pending_nodes_and_auto_refresh(tmp_path):
     source = numbers()
-    pipeline = Pipeline("slow", str(tmp_path), [source, hold(examples=source.outputs["examples"])])
+    held = hold(examples=source.outputs["examples"])
+    pipeline = Pipeline("slow", str(tmp_path), [source, held, downstream(model=held.outputs["model"])])
+    RELEASE.set()
+    LocalRunner().run(pipeline)
     STARTED.clear()
     RELEASE.clear()
-    thread = threading.Thread(target=LocalRunner().run, args=(pipeline,))
+    thread = threading.Thread(target=LocalRunner().run, args=(pipeline,),
+                              kwargs={"enable_cache": False})
     thread.start()
     try:
         assert STARTED.wait(30)
@@ -200,6 +205,10 @@ def test_running_run_counts_and_auto_refresh(tmp_path):
         assert 'data-refresh-url="/api/runs?status=RUNNING' in client.get("/runs").text
         page = client.get(f"/runs/{run['name']}").text
         assert "status-running" in page and "data-refresh-url" in page
+        detail = client.get(f"/api/runs/{run['name']}").json()
+        assert (detail["missing"], detail["missing_status"]) == (["downstream"], "PENDING")
+        assert "class='node status-pending' data-key='downstream'" in page
+        assert "Not reached yet: downstream" in page
     finally:
         RELEASE.set()
         thread.join(30)
