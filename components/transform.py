@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from components.artifact_io import EXAMPLES_FILE_PREFIX, examples_file_pattern, read_schema, split_names
-from components.beam import new_pipeline
+from components.beam import ByValueFunction, new_pipeline
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component, current_execution
 from pipelines.artifacts import Examples, Schema, TransformGraph
@@ -100,7 +100,7 @@ def transform(examples: Input[Examples], schema: Input[Schema], transform_graph:
         raise ValueError(f"Transform: split '{unknown[0]}' is not in the examples "
                          f"(splits: {', '.join(splits)})")
     try:
-        _run_tft(_guarded(user_fn), read_schema(schema), examples, list(splits_to_analyze),
+        _run_tft(_guarded(ByValueFunction(user_fn)), read_schema(schema), examples, list(splits_to_analyze),
                  transform_splits, transform_graph.uri, transformed_examples)
     except KeyError as error:
         raise ValueError(f"preprocessing_fn failed: {error.args[0] if error.args else error}") from None

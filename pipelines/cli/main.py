@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from pipelines.cli.beam_flags import attach_beam_args
 from pipelines.errors import StarlingError
 from pipelines.runner.signals import Terminated
 
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI; errors Starling raises on purpose print one line and exit with status 2."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(attach_beam_args(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.handler(args) or 0)
     except StarlingError as error:

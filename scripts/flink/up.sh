@@ -39,7 +39,12 @@ taskmanager:
   bind-host: 127.0.0.1
   host: 127.0.0.1
   numberOfTaskSlots: 2
-  memory: {process: {size: 2048m}}
+  memory:  # Beam's batch jobs open many channels: a larger network pool than Flink's default
+    process: {size: 3072m}
+    network: {min: 640m, max: 640m}
+    managed: {fraction: 0.3}
+  network:  # Flink's sort shuffle wants 512 buffers per partition; TFMA's jobs have many
+    sort-shuffle: {min-buffers: 64}
 parallelism: {default: 2}
 rest: {address: 127.0.0.1, bind-address: 127.0.0.1, port: $FLINK_REST_PORT}
 blob: {server: {port: "6124"}}

@@ -1,0 +1,103 @@
+"""Fast tests of how components reach a Beam runner: flags, job names, shipped user code."""
+
+import argparse
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from components.beam import ByValueFunction, is_remote, job_timeout_s, runner_name
+from components.user_code import load_function
+from pipelines.cli.beam_flags import add_beam_arguments, attach_beam_args, beam_args_from, local_flink_args
+from pipelines.errors import StarlingError
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _flags(*argv):
+    parser = argparse.ArgumentParser()
+    add_beam_arguments(parser)
+    return parser.parse_args(attach_beam_args(argv))
+
+
+def test_beam_args_is_one_shell_quoted_string():
+    args = _flags("--beam-args", "--runner=FlinkRunner --flink_master=host:8081 --job_name='a b'")
+    assert beam_args_from(args) == ["--runner=FlinkRunner", "--flink_master=host:8081", "--job_name=a b"]
+
+
+def test_beam_args_value_may_start_with_dashes():
+    assert attach_beam_args(["run", "p.py", "--beam-args", "--runner=X", "--no-cache"]) == \
+        ["run", "p.py", "--beam-args=--runner=X", "--no-cache"]
+
+
+def test_no_flags_keep_the_pipelines_own_args():
+    assert beam_args_from(_flags()) is None
+
+
+def test_bad_quoting_is_named():
+    with pytest.raises(StarlingError, match="--beam-args: No closing quotation"):
+        beam_args_from(_flags("--beam-args", "--job_name='open"))
+
+
+def test_runner_flink_fills_the_local_cluster_and_beam_args_override_it():
+    args = beam_args_from(_flags("--runner", "flink", "--beam-args", "--parallelism=1"),
+                          check_running=False)
+    assert "--runner=FlinkRunner" in args and "--environment_type=EXTERNAL" in args
+    assert "--flink_master=127.0.0.1:8081" in args
+    assert [a for a in args if a.startswith("--parallelism")] == ["--parallelism=1"]
+    assert any(a.startswith("--flink_job_server_jar=") and a.endswith(".jar") for a in args)
+
+
+def test_runner_flink_without_a_cluster_fails_at_once(monkeypatch):
+    monkeypatch.setenv("STARLING_FLINK_REST_PORT", "9")  # nothing listens on the discard port
+    with pytest.raises(StarlingError, match="make flink-up"):
+        local_flink_args()
+
+
+def test_runner_name_and_remoteness():
+    assert runner_name(["--runner=DirectRunner"]) == "DirectRunner"
+    assert runner_name(["--runner", "FlinkRunner", "--x"]) == "FlinkRunner"
+    assert not is_remote(["--direct_num_workers=2"])
+    assert is_remote(["--runner=FlinkRunner"]) and is_remote(["--runner=PortableRunner"])
+
+
+def test_timeout_must_be_a_number(monkeypatch):
+    monkeypatch.setenv("STARLING_BEAM_TIMEOUT_S", "soon")
+    with pytest.raises(StarlingError, match="STARLING_BEAM_TIMEOUT_S='soon'"):
+        job_timeout_s()
+
+
+UNPICKLE_ELSEWHERE = textwrap.dedent("""
+    import sys
+    from apache_beam.internal import pickler
+    function = pickler.loads(sys.stdin.buffer.read())
+    print(function({"x": 3}))
+""")
+
+
+def _call_in_fresh_process(payload: bytes) -> subprocess.CompletedProcess:
+    """Unpickles with Beam's pickler in a new interpreter, as an SDK worker does, and calls it."""
+    return subprocess.run([sys.executable, "-c", UNPICKLE_ELSEWHERE], input=payload, capture_output=True,
+                          cwd=REPO, timeout=300)
+
+
+@pytest.fixture
+def user_function(tmp_path):
+    module = tmp_path / "features.py"
+    module.write_text("SCALE = 7\n\n\ndef _scaled(v):\n    return v * SCALE\n\n\n"
+                      "def preprocessing_fn(inputs):\n"
+                      "    return {k: _scaled(v) for k, v in inputs.items()}\n")
+    return load_function(str(module), None, "preprocessing_fn", "Transform")
+
+
+def test_a_user_module_function_reaches_a_worker_that_lacks_the_file(user_function):
+    """tensorflow/tfx#4948: by reference, a worker cannot import the user's module."""
+    from apache_beam.internal import pickler
+
+    plain = _call_in_fresh_process(pickler.dumps(user_function))
+    assert plain.returncode != 0 and b"No module named 'starling_user_module_" in plain.stderr
+    shipped = _call_in_fresh_process(pickler.dumps(ByValueFunction(user_function)))
+    assert shipped.returncode == 0, shipped.stderr.decode()[-2000:]
+    assert shipped.stdout.decode().strip().endswith("{'x': 21}")
