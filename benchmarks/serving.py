@@ -1,10 +1,16 @@
-"""Model server throughput and latency against the in-process ceiling of the same SavedModel.
+"""Model server throughput and latency: Starling (REST, gRPC) against a peer, plus the ceiling.
 
-A load generator in a second process sends single-instance predict requests over loopback at
-concurrency 1, 8 and 64, with server-side batching on and off. The ceiling is the same
-SavedModel called in-process on batches of the same size, measured in the same run.
+Each server runs as its own process, as users run it: `starling serve`, and the peer (BentoML
+serving the same SavedModel, in benchmarks/.peer/venv with the same TensorFlow; see
+serving_peer_bentoml.py). Load comes from low-overhead native generators: `wrk` (Debian's
+package, a Lua script for the body and per-status counts) for REST, and a small Go tool
+(benchmarks/loadgen) for gRPC and for open-loop overload runs. Each request carries one
+instance. The ceiling is the same SavedModel called in-process on batches of 64.
 
-    .venv/bin/python benchmarks/serving.py [--seconds 5] [--update-readme]
+    .venv/bin/python benchmarks/serving.py [--seconds 20] [--saved-model DIR] [--update-readme]
+
+Set up the peer once: `uv venv benchmarks/.peer/venv` and install `bentoml==1.4.*
+tensorflow==2.16.2 tf-keras==2.16.0` into it; without it the peer rows are skipped.
 """
 
 from __future__ import annotations
@@ -12,93 +18,128 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.readme_tables import update_readme
+from benchmarks.readme_tables import update_readme  # noqa: E402
+from benchmarks.serving_model import export_benchmark_model, instance_for  # noqa: E402
 
-INSTANCE = {"country": "US", "platform": "ios", "hour": 14, "ad_category": "gaming",
-            "user_ctr_30d": 0.031, "user_past_impressions_7d": 40}
-FEATURES = {"country": "string", "platform": "string", "hour": "int64", "ad_category": "string",
-            "user_ctr_30d": "float32", "user_past_impressions_7d": "int64"}
-
-LOAD_GENERATOR = '''
-# A minimal HTTP/1.1 keep-alive client on raw asyncio streams: httpx's async pool, not the
-# server, was the bottleneck beyond a few dozen connections.
-import asyncio, json, sys, time
-
-async def main(host, port, path, concurrency, seconds, body):
-    latencies, errors = [], 0
-    request = (f"POST {path} HTTP/1.1\\r\\nHost: {host}\\r\\nContent-Type: application/json\\r\\n"
-               f"Content-Length: {len(body)}\\r\\n\\r\\n").encode() + body
-    deadline = time.perf_counter() + seconds
-
-    async def worker():
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(host, port)
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            writer.write(request)
-            await writer.drain()
-            head = await reader.readuntil(b"\\r\\n\\r\\n")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\\r\\n")
-                          if line.lower().startswith(b"content-length"))
-            await reader.readexactly(length)
-            if head.startswith(b"HTTP/1.1 200"):
-                latencies.append(time.perf_counter() - started)
-            else:
-                errors += 1
-        writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    print(json.dumps({"count": len(latencies), "errors": errors,
-                      "elapsed": time.perf_counter() - started, "latencies": sorted(latencies)}))
-
-asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]),
-                 sys.argv[6].encode()))
-'''
+PEER_DIR = HERE / ".peer"
+CONCURRENCY = (1, 8, 64, 256)
+_WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = %s
+wrk.headers["Content-Type"] = "application/json"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) unavailable = 0; failed = 0 end
+function response(status, headers, body)
+  if status == 503 then unavailable = unavailable + 1 elseif status ~= 200 then failed = failed + 1 end
+end
+function done(summary, latency, requests)
+  local shed, other = 0, 0
+  for _, thread in ipairs(threads) do
+    shed = shed + thread:get("unavailable"); other = other + thread:get("failed")
+  end
+  local errors = summary.errors
+  io.write(string.format('RESULT {"requests": %%d, "seconds": %%f, "p50_ms": %%f, "p99_ms": %%f, '
+    .. '"shed": %%d, "errors": %%d}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, shed,
+    other + errors.connect + errors.read + errors.write + errors.timeout))
+end
+"""
 
 
-def export_benchmark_model(directory: str) -> None:
-    """A CTR-shaped model: string lookups and embeddings over raw tf.Example features."""
-    import numpy as np
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_ready(url: str, body: bytes, seconds: float = 180) -> None:
+    """Polls a predict URL until it answers 200."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.post(url, content=body, headers={"Content-Type": "application/json"},
+                          timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+
+
+def wrk(url: str, body: bytes, concurrency: int, seconds: float) -> dict[str, Any]:
+    """One wrk run; requests/s, p50/p99 (all answers), 503s and other errors."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT % json.dumps(body.decode()))
+    try:
+        output = subprocess.run(["wrk", f"-t{min(concurrency, 2)}", f"-c{concurrency}", f"-d{int(seconds)}s",
+                                 "--timeout", "10s", "-s", script.name, url],
+                                check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(script.name)
+    result = json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
+    result["ok_per_s"] = (result["requests"] - result["shed"] - result["errors"]) / result["seconds"]
+    return result
+
+
+def loadgen(binary: Path, mode: str, target: str, body: bytes, seconds: float, concurrency: int,
+            rate: float = 0.0) -> dict[str, Any]:
+    """One Go load-generator run (closed loop, or open loop at `rate`)."""
+    with tempfile.NamedTemporaryFile(delete=False) as body_file:
+        body_file.write(body)
+    try:
+        output = subprocess.run([str(binary), "-mode", mode, "-target", target, "-body", body_file.name,
+                                 "-c", str(concurrency), "-d", str(seconds), "-rate", str(rate)],
+                                check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(body_file.name)
+    result = json.loads(output)
+    counts = result["counts"]
+    result["ok_per_s"] = result["ok"] / result["elapsed"]
+    result["shed"] = counts.get("503", 0) + counts.get("Unavailable", 0)
+    result["errors"] = sum(counts.values()) - result["ok"] - result["shed"]
+    return result
+
+
+def build_loadgen() -> Path:
+    """Builds benchmarks/loadgen with Go into the gitignored benchmarks/.peer/bin."""
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    target = PEER_DIR / "bin" / "loadgen"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([go, "build", "-o", str(target), "."], cwd=HERE / "loadgen", check=True)
+    return target
+
+
+def grpc_body(version_dir: str) -> bytes:
+    """A serialized PredictRequest: one serialized tf.Example of the benchmark instance."""
     import tensorflow as tf
-    import tf_keras as keras
+    from tensorflow_serving.apis import predict_pb2
 
-    vocabularies = {"country": ["US", "IN", "BR", "GB"], "platform": ["android", "ios", "web"],
-                    "ad_category": ["retail", "travel", "gaming", "finance"]}
-    lookups = {name: keras.layers.StringLookup(vocabulary=v) for name, v in vocabularies.items()}
-    inputs = {name: keras.Input(shape=(1,), dtype=tf.string, name=name) for name in vocabularies}
-    numeric = keras.Input(shape=(3,), name="numeric")
-    embedded = [keras.layers.Flatten()(keras.layers.Embedding(8, 4)(lookups[n](inputs[n])))
-                for n in vocabularies]
-    hidden = keras.layers.Dense(32, activation="relu")(keras.layers.Concatenate()([*embedded, numeric]))
-    model = keras.Model([*inputs.values(), numeric], keras.layers.Dense(1, activation="sigmoid")(hidden))
-    spec = {name: tf.io.FixedLenFeature([1], tf.string) for name in vocabularies}
-    spec.update(hour=tf.io.FixedLenFeature([1], tf.int64),
-                user_ctr_30d=tf.io.FixedLenFeature([1], tf.float32),
-                user_past_impressions_7d=tf.io.FixedLenFeature([1], tf.int64))
+    from serving.feature_spec import FeatureSpec
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def serve(serialized):
-        parsed = tf.io.parse_example(serialized, spec)
-        numbers = tf.concat([tf.cast(parsed["hour"], tf.float32) / 24.0, parsed["user_ctr_30d"],
-                             tf.cast(parsed["user_past_impressions_7d"], tf.float32) / 100.0], axis=1)
-        return {"probability": model([*(parsed[n] for n in vocabularies), numbers])}
-
-    model.save(directory, signatures={"serving_default": serve}, save_format="tf")
-    Path(directory, "assets.extra").mkdir(exist_ok=True)
-    Path(directory, "assets.extra", "feature_spec.json").write_text(
-        json.dumps({name: {"dtype": dtype} for name, dtype in FEATURES.items()}))
-    del np
+    example = FeatureSpec.load(version_dir).to_example_bytes(instance_for(version_dir), "bench")
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "ctr"
+    request.inputs["examples"].CopyFrom(tf.make_tensor_proto([example]))
+    return request.SerializeToString()
 
 
 def ceiling(version_dir: str, batch_size: int, seconds: float) -> float:
@@ -106,8 +147,7 @@ def ceiling(version_dir: str, batch_size: int, seconds: float) -> float:
     from serving.loaded_model import load_version
 
     model = load_version("bench", 1, version_dir)
-    example = model.feature_spec.to_example_bytes(INSTANCE, "bench")
-    batch = [example] * batch_size
+    batch = [model.feature_spec.to_example_bytes(instance_for(version_dir), "bench")] * batch_size
     model.predict(batch)
     done, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -116,60 +156,116 @@ def ceiling(version_dir: str, batch_size: int, seconds: float) -> float:
     return done / (time.perf_counter() - started)
 
 
-def load(url: str, concurrency: int, seconds: float) -> dict:
-    """Runs the load generator in a second process against a predict URL."""
-    from urllib.parse import urlsplit
+class Process:
+    """A server subprocess, stopped on exit; its output goes to a log file."""
 
-    parts = urlsplit(url)
-    body = json.dumps({"instances": [INSTANCE]})
-    output = subprocess.run([sys.executable, "-c", LOAD_GENERATOR, parts.hostname, str(parts.port),
-                             parts.path, str(concurrency), str(seconds), body],
-                            check=True, capture_output=True, text=True)
-    return json.loads(output.stdout)
+    def __init__(self, command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None):
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
+
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def percentile(sorted_values: list[float], share: float) -> float:
-    """The value at a share (0..1) of a sorted list."""
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[min(len(sorted_values) - 1, int(share * len(sorted_values)))]
+def row(server: str, api: str, concurrency: int | str, result: dict[str, Any]) -> str:
+    """One Markdown table row."""
+    return (f"| {server} | {api} | {concurrency} | {result['ok_per_s']:,.0f} | {result['p50_ms']:.1f} | "
+            f"{result['p99_ms']:.1f} | {result['errors']} | {result['shed']} |")
 
 
-def measure(seconds: float) -> str:
-    """Runs every configuration and returns the Markdown table."""
-    from serving.batcher import BatchingOptions
-    from serving.server import BackgroundServer, ServerOptions
+def measure_starling(base: str, body: bytes, grpc_request: bytes, binary: Path, seconds: float
+                     ) -> tuple[list[str], list[str]]:
+    """Starling's closed-loop rows (REST with wrk, gRPC with loadgen) and its overload rows."""
+    port, grpc_port = free_port(), free_port()
+    command = [sys.executable, "-c", "import sys; from pipelines.cli.main import main; sys.exit(main())",
+               "serve", "--model-base-path", base, "--port", str(port), "--grpc-port", str(grpc_port)]
+    url = f"http://127.0.0.1:{port}/v1/models/ctr:predict"
+    rows, overload = [], []
+    with Process(command):
+        wait_ready(url, body)
+        wrk(url, body, 8, 2)  # warm-up
+        best = 0.0
+        for concurrency in CONCURRENCY:
+            result = wrk(url, body, concurrency, seconds)
+            best = max(best, result["ok_per_s"])
+            rows.append(row("Starling", "REST", concurrency, result))
+            print(rows[-1], flush=True)
+        for concurrency in CONCURRENCY:
+            result = loadgen(binary, "grpc", f"127.0.0.1:{grpc_port}", grpc_request, seconds, concurrency)
+            rows.append(row("Starling", "gRPC", concurrency, result))
+            print(rows[-1], flush=True)
+        for factor in (2, 4):
+            result = loadgen(binary, "rest", url, body, seconds, 2048, rate=factor * best)
+            overload.append(f"| {factor}x ({factor * best:,.0f} req/s offered) | {result['ok_per_s']:,.0f} | "
+                            f"{result['shed'] / result['elapsed']:,.0f} | {result['errors']} | "
+                            f"{result['p50_ms']:.1f} | {result['p99_ms']:.1f} |")
+            print(overload[-1], flush=True)
+    return rows, overload
 
-    lines = ["| batching | concurrency | requests/s | p50 ms | p99 ms | errors | in-process ceiling "
-             "(examples/s) | server / ceiling |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+def measure_peer(version_dir: str, body: bytes, seconds: float) -> list[str]:
+    """The peer's REST rows (empty when its venv is not set up)."""
+    bentoml = PEER_DIR / "venv" / "bin" / "bentoml"
+    if not bentoml.exists():
+        print(f"no peer venv at {bentoml.parent.parent}; skipping the peer", file=sys.stderr)
+        return []
+    port = free_port()
+    rows = []
+    with Process([str(bentoml), "serve", "serving_peer_bentoml:CtrModel", "--port", str(port),
+                  "--host", "127.0.0.1"], env={"BENCH_SAVED_MODEL": version_dir}, cwd=HERE):
+        url = f"http://127.0.0.1:{port}/predict"
+        wait_ready(url, body)
+        wrk(url, body, 8, 2)
+        for concurrency in CONCURRENCY:
+            rows.append(row("BentoML 1.4", "REST", concurrency, wrk(url, body, concurrency, seconds)))
+            print(rows[-1], flush=True)
+    return rows
+
+
+def measure(seconds: float, saved_model: str | None) -> str:
+    """Runs every configuration and returns the README section's tables."""
+    binary = build_loadgen()
     with tempfile.TemporaryDirectory() as base:
         version_dir = os.path.join(base, "ctr", "1")
-        export_benchmark_model(version_dir)
-        for batching in (True, False):
-            options = ServerOptions(base, port=0, batching=BatchingOptions(
-                enabled=batching, max_batch_size=64, max_wait_ms=2.0))
-            with BackgroundServer(options) as server:
-                url = f"{server.url}/v1/models/ctr:predict"
-                load(url, 4, 1.0)  # warm up
-                for concurrency in (1, 8, 64):
-                    result = load(url, concurrency, seconds)
-                    rate = result["count"] / result["elapsed"]
-                    top = ceiling(version_dir, min(concurrency, 64) if batching else 1, min(seconds, 3))
-                    lines.append(
-                        f"| {'on' if batching else 'off'} | {concurrency} | {rate:,.0f} | "
-                        f"{percentile(result['latencies'], 0.5) * 1000:.1f} | "
-                        f"{percentile(result['latencies'], 0.99) * 1000:.1f} | {result['errors']} | "
-                        f"{top:,.0f} | {rate / top:.2f} |")
-    return "\n".join(lines)
+        if saved_model:
+            shutil.copytree(saved_model, version_dir)
+        else:
+            export_benchmark_model(version_dir)
+        body = json.dumps({"instances": [instance_for(version_dir)]}).encode()
+        top = ceiling(version_dir, 64, 3)
+        single = ceiling(version_dir, 1, 3)
+        rows, overload = measure_starling(base, body, grpc_body(version_dir), binary, seconds)
+        rows += measure_peer(version_dir, body, seconds)
+    return "\n".join([
+        f"Model: {'the ctr SavedModel at ' + saved_model if saved_model else 'a CTR-shaped SavedModel'}; "
+        f"{seconds:g} s per row; one instance per request; 2 shared cores.", "",
+        "| server | API | concurrency | requests/s (200) | p50 ms | p99 ms | errors | 503s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|", *rows, "",
+        "Overload (open loop, Starling REST, offered at 2x and 4x its best closed-loop rate):", "",
+        "| offered | served 200/s | shed 503/s | other errors | p50 ms (200s) | p99 ms (200s) |",
+        "|---|---:|---:|---:|---:|---:|", *overload, "",
+        f"In-process ceiling of the same SavedModel: {top:,.0f} examples/s on batches of 64, "
+        f"{single:,.0f} calls/s one example at a time."])
 
 
 def main() -> None:
-    """Measures, prints and optionally writes the README table."""
+    """Measures, prints and optionally writes the README section."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--saved-model", help="serve this SavedModel (default: a CTR-shaped one)")
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
-    table = measure(args.seconds)
+    table = measure(args.seconds, args.saved_model)
     print(table)
     if args.update_readme and not update_readme("serving", table):
         print("README.md has no <!-- bench:serving --> markers; not updated", file=sys.stderr)

@@ -1,11 +1,13 @@
 """Admission control: an adaptive concurrency limit that sheds excess load early with 503.
 
-The limit follows the latency and success rate of the requests it admits (additive increase,
-multiplicative decrease, as TCP's congestion window and Netflix's concurrency limiters do): each
-window of completed requests whose 95th-percentile latency stays under a share of the target
+The limit follows the queueing delay and success rate of the requests it admits (additive
+increase, multiplicative decrease, as TCP's congestion window and Netflix's concurrency limiters
+do). Queueing delay is what more concurrency adds: the wait in the batch queue plus the event
+loop's lag (how late its timers fire, which grows when it has more work than CPU). Each window
+of completed requests whose 95th-percentile delay stays under a share of the latency target
 while the limit was nearly reached raises it; a window over that share, or with too many
 failures, cuts it. A request arriving while the limit's worth are in flight is refused at once,
-before its body is parsed, so the ones admitted keep their latency under the target.
+before its body is read, so the ones admitted keep their latency under the target.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class LimiterOptions:
 class AdaptiveLimiter:
     """Counts requests in flight against a limit that adapts to their latency and success."""
 
-    HEADROOM = 0.6  # a window's p95 above this share of the target cuts the limit
+    HEADROOM = 0.4  # a window's p95 queueing delay above this share of the target cuts the limit
     DECREASE = 0.8
 
     def __init__(self, options: LimiterOptions | None = None):
@@ -47,9 +49,14 @@ class AdaptiveLimiter:
         self.limit = float(self.options.initial_limit)
         self.in_flight = 0
         self.shed = 0
-        self._latencies: list[float] = []
+        self._delays: list[float] = []
         self._failures = 0
         self._peak = 0
+
+    @property
+    def full(self) -> bool:
+        """Whether a request arriving now would be refused."""
+        return self.in_flight >= int(self.limit)
 
     def acquire(self) -> None:
         """Admits one request.
@@ -57,28 +64,28 @@ class AdaptiveLimiter:
         Raises:
             Overloaded: the limit's worth of requests are in flight.
         """
-        if self.in_flight >= int(self.limit):
+        if self.full:
             self.shed += 1
             raise Overloaded(f"{self.in_flight} requests in flight reach the concurrency limit "
                              f"({int(self.limit)}); retry shortly")
         self.in_flight += 1
         self._peak = max(self._peak, self.in_flight)
 
-    def release(self, latency_seconds: float, succeeded: bool) -> None:
-        """Records an admitted request's outcome; adjusts the limit once per window."""
+    def release(self, delay_seconds: float, succeeded: bool) -> None:
+        """Records an admitted request's queueing delay and outcome; adjusts the limit per window."""
         self.in_flight -= 1
-        self._latencies.append(latency_seconds)
+        self._delays.append(delay_seconds)
         self._failures += 0 if succeeded else 1
-        if len(self._latencies) >= self.options.window:
+        if len(self._delays) >= self.options.window:
             self._adjust()
 
     def _adjust(self) -> None:
-        latencies = sorted(self._latencies)
-        p95 = latencies[int(0.95 * (len(latencies) - 1))]
-        success = 1.0 - self._failures / len(latencies)
+        delays = sorted(self._delays)
+        p95 = delays[int(0.95 * (len(delays) - 1))]
+        success = 1.0 - self._failures / len(delays)
         target = self.options.latency_target_ms / 1000
         if p95 > self.HEADROOM * target or success < self.options.min_success_rate:
             self.limit = max(self.options.min_limit, self.limit * self.DECREASE)
         elif self._peak >= 0.9 * int(self.limit):
             self.limit = min(self.options.max_limit, self.limit + max(1.0, self.limit * 0.05))
-        self._latencies, self._failures, self._peak = [], 0, self.in_flight
+        self._delays, self._failures, self._peak = [], 0, self.in_flight

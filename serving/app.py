@@ -48,6 +48,32 @@ def error_response(status_code: int, message: str, headers: dict[str, str] | Non
     return JSONBody({"error": message}, status_code=status_code, headers=headers)
 
 
+class EarlyShedding:
+    """ASGI wrapper answering 503 to inference requests while the concurrency limit is reached.
+
+    It runs before routing and before the body is read, so a refused request costs as little as
+    the server can make it.
+    """
+
+    BODY = orjson.dumps({"error": "the server is at its concurrency limit; retry shortly"})
+    HEADERS = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
+
+    def __init__(self, app: Any, inference: Inference):
+        self.app = app
+        self.inference = inference
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Sheds, or passes the request on."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            head, _, verb = scope["path"].rpartition(":")
+            if verb in _VERBS and head.startswith("/v1/models/") and self.inference.shed_early(
+                    f"rest_{verb}", head[len("/v1/models/"):].split("/")[0]):
+                await send({"type": "http.response.start", "status": 503, "headers": self.HEADERS})
+                await send({"type": "http.response.body", "body": self.BODY})
+                return
+        await self.app(scope, receive, send)
+
+
 class RestApi:
     """The Starlette application over one shared Inference core."""
 
@@ -57,15 +83,15 @@ class RestApi:
         self.max_body_bytes = max_body_bytes
         self._lifespan_factory = lifespan
 
-    def build(self) -> Starlette:
-        """The Starlette application."""
+    def build(self) -> EarlyShedding:
+        """The ASGI application: Starlette's routes behind early shedding."""
         routes = [
             Route("/healthz", self.health, methods=["GET"]),
             Route("/monitoring/prometheus/metrics", self.metrics, methods=["GET"]),
             Route("/v1/models/{path:path}", self.models, methods=["GET", "POST"]),
         ]
-        return Starlette(routes=routes, lifespan=self._lifespan,
-                         exception_handlers={HTTPException: self._http_error})
+        return EarlyShedding(Starlette(routes=routes, lifespan=self._lifespan,
+                                       exception_handlers={HTTPException: self._http_error}), self.inference)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:

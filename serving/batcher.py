@@ -14,6 +14,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,6 +41,13 @@ class BatchingOptions:
     threads: int = 2
 
 
+class Prediction(NamedTuple):
+    """A request's outputs and how long it waited in the queue before its batch ran."""
+
+    outputs: dict[str, np.ndarray]
+    queue_seconds: float
+
+
 @dataclasses.dataclass
 class _Request:
     model: LoadedModel
@@ -47,6 +55,8 @@ class _Request:
     examples: list[bytes]
     future: asyncio.Future
     deadline: float
+    enqueued: float
+    queue_seconds: float = 0.0
 
 
 class Batcher:
@@ -58,15 +68,27 @@ class Batcher:
         self._queue: asyncio.Queue[_Request] | None = None
         self._pool = ThreadPoolExecutor(options.threads, thread_name_prefix="predict")
         self._workers: list[asyncio.Task] = []
+        self._lag_probe: asyncio.Task | None = None
+        self.loop_lag = 0.0
 
     async def start(self) -> None:
-        """Starts the batch workers on the running event loop."""
+        """Starts the batch workers (and the event-loop lag probe) on the running event loop."""
         self._queue = asyncio.Queue()
         self._workers = [asyncio.create_task(self._work()) for _ in range(self.options.threads)]
+        self._lag_probe = asyncio.create_task(self._probe_lag())
+
+    async def _probe_lag(self, interval: float = 0.01) -> None:
+        """Keeps `loop_lag`: how late a timer fires, smoothed (the event loop's own queueing)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await asyncio.sleep(interval)
+            late = max(loop.time() - started - interval, 0.0)
+            self.loop_lag = 0.7 * self.loop_lag + 0.3 * late
 
     async def stop(self) -> None:
         """Stops the workers."""
-        for worker in self._workers:
+        for worker in [*self._workers, *([self._lag_probe] if self._lag_probe else [])]:
             worker.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -76,7 +98,7 @@ class Batcher:
         return sum(not worker.done() for worker in self._workers)
 
     async def predict(self, model: LoadedModel, signature: str, examples: list[bytes],
-                      deadline: float) -> dict[str, np.ndarray]:
+                      deadline: float) -> Prediction:
         """Runs `examples` through a signature of `model`, batched with other requests.
 
         Args:
@@ -92,11 +114,11 @@ class Batcher:
         loop = asyncio.get_running_loop()
         if not self.options.enabled:
             call = loop.run_in_executor(self._pool, model.predict, examples, signature)
-            return await _before(call, deadline, loop)
+            return Prediction(await _before(call, deadline, loop), 0.0)
         assert self._queue is not None, "Batcher.start() was not called"
-        future = loop.create_future()
-        self._queue.put_nowait(_Request(model, signature, examples, future, deadline))
-        return await _before(future, deadline, loop)
+        request = _Request(model, signature, examples, loop.create_future(), deadline, loop.time())
+        self._queue.put_nowait(request)
+        return Prediction(await _before(request.future, deadline, loop), request.queue_seconds)
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
@@ -136,6 +158,8 @@ class Batcher:
         live = [r for r in group if not r.future.done()]
         if not live:
             return
+        for request in live:
+            request.queue_seconds = now - request.enqueued
         examples = [example for request in live for example in request.examples]
         if self.on_batch is not None:
             self.on_batch(live[0].model.name, len(examples))

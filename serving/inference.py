@@ -85,7 +85,7 @@ class Inference:
         """
         model_name, version = target.model, str(target.version or "")
         started = time.perf_counter()
-        admitted = False
+        admitted, queued = False, 0.0
         try:
             model, signature = self.resolve(target, method)
             version = str(model.version)
@@ -94,13 +94,24 @@ class Inference:
             examples = build_examples(model, signature)
             allowed = min(self.request_timeout, timeout) if timeout else self.request_timeout
             loop = asyncio.get_running_loop()
-            outputs = await self.batcher.predict(model, signature.name, examples, loop.time() + allowed)
+            deadline = loop.time() + allowed
+            outputs, queued = await self.batcher.predict(model, signature.name, examples, deadline)
         except ServingError as error:
-            self._finish(api, model_name, version, error.code, started, admitted)
+            self._finish(api, model_name, version, error.code, started, admitted, None)
             raise
-        self._finish(api, model_name, version, "OK", started, admitted)
+        self._finish(api, model_name, version, "OK", started, admitted, queued)
         self._log_request(model_name, examples)
         return Answer(model, signature, outputs, len(examples))
+
+    def shed_early(self, api: str, model_name: str) -> bool:
+        """True (and counted) when a request would be refused now: callers answer 503 at once."""
+        if not self.limiter.full:
+            return False
+        self.limiter.shed += 1
+        self.metrics.shed.labels(model_name).inc()
+        self.metrics.requests.labels(model_name, "", api, "UNAVAILABLE").inc()
+        self.traffic.record(model_name, False)
+        return True
 
     def _admit(self, model_name: str) -> None:
         try:
@@ -113,11 +124,13 @@ class Inference:
             self.metrics.queue_depth.set(self.limiter.in_flight)
 
     def _finish(self, api: str, model_name: str, version: str, code: str, started: float,
-                admitted: bool) -> None:
+                admitted: bool, queued: float | None) -> None:
+        """Counts an answer; the limiter hears the queueing delay (all the time, on failure)."""
         elapsed = time.perf_counter() - started
         server_failure = code in ("INTERNAL", "DEADLINE_EXCEEDED")
         if admitted:
-            self.limiter.release(elapsed, not server_failure)
+            delay = elapsed if queued is None else queued + self.batcher.loop_lag
+            self.limiter.release(delay, not server_failure)
             self.metrics.queue_depth.set(self.limiter.in_flight)
             self.metrics.latency.labels(model_name, api).observe(elapsed)
         self.metrics.requests.labels(model_name, version, api, code).inc()

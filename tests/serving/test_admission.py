@@ -16,7 +16,7 @@ def run_window(limiter: AdaptiveLimiter, latency: float, succeeded: bool = True,
             limiter.acquire()
         for _ in range(concurrent or 1):
             limiter.release(latency, succeeded)
-            if len(limiter._latencies) == 0:
+            if len(limiter._delays) == 0:
                 return
 
 
