@@ -6,6 +6,7 @@ Screenshots of each page go to the test's tmp_path.
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -108,3 +109,30 @@ def test_a_feature_named_like_a_script_shows_as_text(page, ui_url, demo_store, t
     assert page.frame_locator("#report").get_by_text(SCRIPT_FEATURE).first.is_visible()
     page.screenshot(path=str(tmp_path / "statistics.png"), full_page=True)
     assert page.dialogs == []
+
+
+def test_runs_page_refreshes_itself_when_a_running_run_finishes(page, tmp_path):
+    from pipelines import LocalRunner, Pipeline
+    from tests.ui.conftest import RELEASE, STARTED, hold, numbers
+
+    source = numbers()
+    pipeline = Pipeline("slow", str(tmp_path / "root"),
+                        [source, hold(examples=source.outputs["examples"])])
+    STARTED.clear()
+    RELEASE.clear()
+    thread = threading.Thread(target=LocalRunner().run, args=(pipeline,))
+    thread.start()
+    try:
+        assert STARTED.wait(30)
+        with serving(create_app(StoreSource.from_root(str(tmp_path / "root")))) as url:
+            page.goto(f"{url}/runs")
+            assert page.locator("table.runs .badge").first.inner_text() == "RUNNING"
+            assert page.locator("#auto-refresh").is_visible()
+            RELEASE.set()
+            thread.join(30)
+            page.locator("table.runs .badge.complete").wait_for(timeout=15_000)  # no reload by hand
+            assert page.locator("#auto-refresh").count() == 0
+            page.screenshot(path=str(tmp_path / "runs_refreshed.png"), full_page=True)
+    finally:
+        RELEASE.set()
+        thread.join(30)
