@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from http import HTTPStatus
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -74,8 +75,8 @@ def _store_error(request: Request, error: Exception) -> Response:
 
 def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    return error_response(request, error.status_code, "Bad request" if error.status_code == 400
-                          else "Not found", str(error.detail))
+    return error_response(request, error.status_code, HTTPStatus(error.status_code).phrase,
+                          str(error.detail))
 
 
 def error_response(request: Request, status: int, title: str, message: str) -> Response:

@@ -146,6 +146,8 @@ def test_unknown_ids_and_bad_parameters(client):
     assert client.get("/runs/no-such-run").status_code == 404
     assert client.get("/api/compare", params={"runs": "only-one"}).status_code == 400
     assert client.get("/compare", params={"models": "x"}).status_code == 400
+    assert client.post("/runs").status_code == 405  # read-only: no route writes
+    assert client.get("/api/no-such-endpoint").json() == {"error": "Not Found"}
 
 
 def test_pages_load_nothing_from_elsewhere(client):
