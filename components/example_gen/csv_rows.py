@@ -100,11 +100,19 @@ _FLOAT_TEXT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(inf|infi
 
 def _counts_of_column(text: Any) -> tuple[int, int, int]:
     """(non-empty values, values that are integers, values that are numbers) of a text column."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     present = len(text) - text.null_count
     if not present:
         return 0, 0, 0
+    clean = ((pa.int64(), (present, present, present)), (pa.float64(), (present, 0, present)))
+    for arrow_type, counts in clean:
+        try:  # a clean column casts at once; count with patterns only when it does not
+            pc.cast(text, arrow_type)
+            return counts
+        except pa.ArrowInvalid:
+            continue
     ints = pc.sum(pc.match_substring_regex(text, _INT_TEXT)).as_py() or 0
     floats = pc.sum(pc.match_substring_regex(text, _FLOAT_TEXT, ignore_case=True)).as_py() or 0
     return present, ints, floats

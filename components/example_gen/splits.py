@@ -9,8 +9,10 @@ serialized tf.Example (whose map order varies) is never hashed.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +35,11 @@ def check_splits(splits: Mapping[str, int]) -> None:
 def split_of(key: bytes, splits: Mapping[str, int]) -> int:
     """The index of the split a hash key falls in; the same key always lands in the same split."""
     bucket = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") % sum(splits.values())
+    return split_of_bucket(bucket, splits)
+
+
+def split_of_bucket(bucket: int, splits: Mapping[str, int]) -> int:
+    """The split of a bucket in `range(sum of weights)`: the first `weight` buckets are the first split's."""
     for index, weight in enumerate(splits.values()):
         if bucket < weight:
             return index
@@ -87,11 +94,33 @@ def shard_path(examples_uri: str, split: str, file_index: int, file_count: int) 
                         f"{EXAMPLES_FILE_PREFIX}-{file_index:05d}-of-{file_count:05d}.gz")
 
 
+_CRC_MASK_DELTA = 0xA282EAD8
+GZIP_LEVEL = 1  # fast; any gzip level reads the same
+
+
+def _masked_crc32c(data: bytes) -> bytes:
+    import google_crc32c
+
+    crc = google_crc32c.value(data)
+    return struct.pack("<I", ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _CRC_MASK_DELTA) & 0xFFFFFFFF)
+
+
+def tfrecord_frames(records: Sequence[bytes]) -> bytes:
+    """Records in TFRecord framing (length, masked CRC-32C of it, data, masked CRC-32C of it)."""
+    parts = []
+    for record in records:
+        length = struct.pack("<Q", len(record))
+        parts += [length, _masked_crc32c(length), record, _masked_crc32c(record)]
+    return b"".join(parts)
+
+
 class SplitWriter:
     """Gzipped TFRecord shards, one per split, for the rows of one input file.
 
     Every split gets a file, empty or not, so readers of `Split-<name>/*.gz` always find one.
     Names are fixed by the input file's index, so a retried bundle overwrites its own shards.
+    Records are framed and compressed a batch at a time (Beam's file systems, so any Beam
+    file system works).
     """
 
     def __init__(self, examples_uri: str, splits: Mapping[str, int], file_index: int, file_count: int):
@@ -101,21 +130,28 @@ class SplitWriter:
         self.splits = splits
         self.names = list(splits)
         self.counts = [0] * len(self.names)
-        self._files = [FileSystems.create(shard_path(examples_uri, name, file_index, file_count),
-                                          compression_type=CompressionTypes.GZIP) for name in self.names]
+        total = sum(splits.values())  # split_of, unrolled for speed: bucket -> split index
+        self._buckets = (total, [split_of_bucket(bucket, splits) for bucket in range(total)])
+        paths = [shard_path(examples_uri, name, file_index, file_count) for name in self.names]
+        plain = CompressionTypes.UNCOMPRESSED
+        self._raw = [FileSystems.create(path, compression_type=plain) for path in paths]
+        self._files = [gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL) for raw in self._raw]
 
     def write(self, records: Sequence[bytes], keys: Sequence[bytes]) -> None:
         """Writes each record to the split its key hashes to."""
-        # Beam's own TFRecord framing (length, masked CRCs), as WriteToTFRecord writes it.
-        from apache_beam.io.tfrecordio import _TFRecordUtil
-
+        chosen: list[list[bytes]] = [[] for _ in self.names]
+        total, split_of_bucket = self._buckets
         for record, key in zip(records, keys, strict=True):
-            index = split_of(key, self.splits)
-            _TFRecordUtil.write_record(self._files[index], record)
-            self.counts[index] += 1
+            bucket = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") % total
+            chosen[split_of_bucket[bucket]].append(record)
+        for index, split_records in enumerate(chosen):
+            if split_records:
+                self._files[index].write(tfrecord_frames(split_records))
+                self.counts[index] += len(split_records)
 
     def close(self) -> dict[str, int]:
         """Closes the shards; rows written per split."""
-        for handle in self._files:
-            handle.close()
+        for compressed, raw in zip(self._files, self._raw, strict=True):
+            compressed.close()
+            raw.close()
         return dict(zip(self.names, self.counts, strict=True))
