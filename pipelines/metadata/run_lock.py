@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import hashlib
@@ -43,6 +44,7 @@ from pipelines.metadata.mysql_schema import open_session
 
 HOLDER_TABLE = "starling_run_lock"
 POLL_S = 0.05  # how often a waiting SQLite run retries the lock; MySQL waits on the server
+SESSION_TIMEOUT_S = 31_536_000  # MySQL's maximum wait_timeout: the lock's session never idles out
 
 
 class RunInProgressError(StarlingError):
@@ -69,6 +71,7 @@ class _LockBackend(Protocol):
     def write_holder(self, holder: RunHolder) -> None: ...
     def read_holder(self) -> RunHolder | None: ...
     def release(self) -> None: ...
+    def close(self) -> None: ...
 
 
 def lock_key(pipeline_name: str, root: str) -> str:
@@ -108,22 +111,31 @@ class RunLock:
         """
         if self._enter_again():
             return
-        if not self._backend.try_acquire(0):
-            holder = self._backend.read_holder()
-            if not wait:
-                who = describe(holder) if describe else _describe(holder)
-                raise RunInProgressError(
-                    f"pipeline '{self.pipeline_name}' is already running on {self.root}: {who}; "
-                    "run again without --no-wait to wait for it")
-            if on_wait is not None:
-                on_wait(holder)
-            while not self._backend.try_acquire(1.0):
-                pass
+        try:
+            self._take(wait, on_wait, describe)
+        except BaseException:  # refused or interrupted: drop the session/file, or it might get it
+            self._backend.close()
+            raise
         self._backend.write_holder(RunHolder(self.pipeline_name, self.root, os.getpid(),
                                              socket.gethostname(), time.time()))
         self.held = True
         with _HELD_GUARD:
             _HELD[self.key] = [threading.get_ident(), 1]
+
+    def _take(self, wait: bool, on_wait: Callable[[RunHolder | None], None] | None,
+              describe: Callable[[RunHolder | None], str] | None) -> None:
+        if self._backend.try_acquire(0):
+            return
+        holder = self._backend.read_holder()
+        if not wait:
+            who = describe(holder) if describe else _describe(holder)
+            raise RunInProgressError(
+                f"pipeline '{self.pipeline_name}' is already running on {self.root}: {who}; "
+                "run again without --no-wait to wait for it")
+        if on_wait is not None:
+            on_wait(holder)
+        while not self._backend.try_acquire(1.0):
+            pass
 
     def release(self) -> None:
         """Lets the next run go (a no-op when not held)."""
@@ -220,8 +232,12 @@ class _FileLock:
             return
         os.ftruncate(self._fd, 0)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
-        self._fd = None
+        self.close()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class _MySqlLock:
@@ -236,6 +252,8 @@ class _MySqlLock:
     def _cursor(self) -> Any:
         if self._connection is None:
             self._connection = open_session(self.mysql)
+            with self._connection.cursor() as cursor:  # a long run must not lose its lock to
+                cursor.execute("SET SESSION wait_timeout = %s", (SESSION_TIMEOUT_S,))  # idling
         return self._connection.cursor()
 
     def try_acquire(self, timeout_s: float) -> bool:
@@ -270,5 +288,10 @@ class _MySqlLock:
         with self._cursor() as cursor:
             cursor.execute(f"DELETE FROM {HOLDER_TABLE} WHERE lock_key = %s", (self.key,))
             cursor.execute("SELECT RELEASE_LOCK(%s)", (self.name,))
-        self._connection.close()
-        self._connection = None
+        self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):  # an interrupted session may be broken already
+                self._connection.close()
+            self._connection = None
