@@ -11,7 +11,8 @@ store use other locks and never wait. How the lock is kept depends on the store:
   held on a pymysql session of its own, plus a row in the table `starling_run_lock` naming
   the holder. The server drops the lock when the session ends, so a crashed holder frees it
   as soon as its connection closes (a machine that vanishes without closing its sockets
-  holds it until the server notices, at most `wait_timeout`).
+  holds it until the server's TCP keep-alive notices). The session's `wait_timeout` is set
+  to its maximum, so a long run does not lose the lock by idling.
 - Other stores (an MLMD gRPC service): a lock file in the pipeline root, as for SQLite.
 
 The lock is re-entrant within one thread (so a `--watch` loop may hold it while it calls
