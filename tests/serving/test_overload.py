@@ -76,3 +76,13 @@ def test_startup_fails_clearly_on_a_missing_base_path_or_a_taken_port(tmp_path):
             ModelServer(ServerOptions(str(tmp_path), port=0, grpc_port=port))
     finally:
         taken.close()
+
+
+def test_a_lone_request_does_not_wait_for_the_batch_window(saved_model, tmp_path):
+    install(saved_model, tmp_path, "ctr", 1)
+    options = ServerOptions(str(tmp_path), port=0, request_timeout_ms=3000,
+                            batching=BatchingOptions(max_wait_ms=60_000, threads=1))
+    with BackgroundServer(options) as server:
+        codes = [httpx.post(f"{server.url}/v1/models/ctr:predict", json={"instances": ROWS}).status_code
+                 for _ in range(3)]
+    assert codes == [200, 200, 200]  # waiting out a 60 s window would have missed the 3 s deadline
