@@ -2,17 +2,23 @@
 
 KerasTuner 1.4 picks its Keras at import time: when the `keras` package is Keras 3 it works in
 "multi-backend" mode and refuses tf_keras models ("Expected ... a valid Keras Model instance").
-Starling's models are tf_keras (`TF_USE_LEGACY_KERAS=1`, as TFT and TFMA expect), so the Tuner
-and the Trainer import KerasTuner through `import_keras_tuner()` before any user module does:
-while KerasTuner loads, `keras` names tf_keras, and KerasTuner settles on `tf.keras` (which
-`TF_USE_LEGACY_KERAS=1` makes tf_keras).
+Starling's models are tf_keras (`TF_USE_LEGACY_KERAS=1`, as TFT and TFMA expect). So importing
+`components` installs an import hook: whoever imports `keras_tuner` first in the process (a user
+module loaded by Transform, the Tuner, a notebook), KerasTuner loads while `keras` names tf_keras
+and settles on `tf.keras`, which `TF_USE_LEGACY_KERAS=1` makes tf_keras. The hook imports nothing
+until `keras_tuner` is imported, so TensorFlow stays unimported in cached runs.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import os
 import sys
 from types import ModuleType
+from typing import Any
+
+KERAS_TUNER = "keras_tuner"
 
 
 class KerasTunerBackendError(RuntimeError):
@@ -23,34 +29,63 @@ def _legacy_keras_wanted() -> bool:
     return os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes")
 
 
-def import_keras_tuner() -> ModuleType:
-    """The `keras_tuner` module, bound to tf_keras when `TF_USE_LEGACY_KERAS=1`.
+class _TfKerasWhileLoading(importlib.abc.Loader):
+    """Runs the real loader of `keras_tuner` with `keras` naming tf_keras."""
 
-    Raises:
-        KerasTunerBackendError: KerasTuner was imported earlier in this process in Keras 3 mode.
+    def __init__(self, real: Any):
+        self.real = real
 
-    Example:
-        >>> keras_tuner = import_keras_tuner()  # doctest: +SKIP
-        >>> keras_tuner.HyperParameters.from_config(fn_args.hyperparameters)  # doctest: +SKIP
-    """
-    if "keras_tuner" not in sys.modules and _legacy_keras_wanted():
+    def create_module(self, spec: Any) -> Any:
+        return self.real.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
         import tf_keras
 
         saved = sys.modules.get("keras")
         sys.modules["keras"] = tf_keras
         try:
-            import keras_tuner
+            self.real.exec_module(module)
         finally:
             if saved is not None:
                 sys.modules["keras"] = saved
             else:
                 sys.modules.pop("keras", None)
+
+
+class _KerasTunerFinder(importlib.abc.MetaPathFinder):
+    """Finds `keras_tuner` as usual, but loads it through `_TfKerasWhileLoading`."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != KERAS_TUNER or not _legacy_keras_wanted():
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _TfKerasWhileLoading(spec.loader)
+        return spec
+
+
+def install_import_hook() -> None:
+    """Makes later `import keras_tuner` bind tf_keras when `TF_USE_LEGACY_KERAS=1` (idempotent)."""
+    if not any(isinstance(finder, _KerasTunerFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _KerasTunerFinder())
+
+
+def import_keras_tuner() -> ModuleType:
+    """The `keras_tuner` module, bound to tf_keras when `TF_USE_LEGACY_KERAS=1`.
+
+    Raises:
+        KerasTunerBackendError: KerasTuner was imported in Keras 3 mode before the hook was installed.
+
+    Example:
+        >>> keras_tuner = import_keras_tuner()  # doctest: +SKIP
+        >>> keras_tuner.HyperParameters.from_config(fn_args.hyperparameters)  # doctest: +SKIP
+    """
+    install_import_hook()
     import keras_tuner
     from keras_tuner.src.backend import config
 
     if _legacy_keras_wanted() and config.multi_backend():
         raise KerasTunerBackendError(
-            "keras_tuner was imported for Keras 3 before Starling could bind it to tf_keras; "
-            "import it after the run starts (inside tuner_fn/run_fn modules), or call "
-            "components.tuner.import_keras_tuner() first")
+            "keras_tuner was imported for Keras 3 before Starling could bind it to tf_keras; import "
+            "`components` (or call components.tuner.import_keras_tuner()) before keras_tuner")
     return keras_tuner
