@@ -96,6 +96,7 @@ class LoadedModel:
         import tensorflow as tf
 
         signature = self.signatures[signature_name]
+        assert signature.input_name is not None, "only signatures over tf.Examples are served"
         try:
             outputs = signature.function(**{signature.input_name: tf.constant(serialized_examples)})
         except tf.errors.InvalidArgumentError as error:

@@ -41,8 +41,8 @@ def status_response(served: ServedModel, version: int | None,
 
 def status_json(response: get_model_status_pb2.GetModelStatusResponse) -> dict[str, Any]:
     """TF Serving's REST model status body."""
-    return json_format.MessageToDict(response, preserving_proto_field_name=True,
-                                     including_default_value_fields=True)
+    options: dict[str, Any] = {"including_default_value_fields": True}  # protobuf 4's spelling
+    return json_format.MessageToDict(response, preserving_proto_field_name=True, **options)
 
 
 def signature_def_map(model: LoadedModel) -> get_model_metadata_pb2.SignatureDefMap:

@@ -49,7 +49,8 @@ def validate(saved_model: str, examples: list[bytes] | None, signatures: list[st
 
 
 @component(name="InfraValidator")
-def infra_validator(model: Input[Model], blessing: Output[InfraBlessing], examples: Input[Examples] = None,
+def infra_validator(model: Input[Model], blessing: Output[InfraBlessing],
+                    examples: Input[Examples] | None = None,
                     max_loading_time_seconds: Parameter[int] = 300, num_tries: Parameter[int] = 3,
                     num_examples: Parameter[int] = 1, split_name: Parameter[str] = "eval",
                     signature_names: Parameter[str] = "serving_default",
