@@ -27,8 +27,9 @@ from tensorflow_serving.apis import (
 
 from serving import status
 from serving.errors import ClientError, ServingError
-from serving.inference import Inference, Target
+from serving.inference import Answer, Inference, Target
 from serving.loaded_model import LoadedModel, Signature
+from serving.rest_bodies import classify_results, regress_results
 
 log = logging.getLogger("starling.serving")
 Reply = TypeVar("Reply")
@@ -120,36 +121,31 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     async def Classify(self, request: classification_pb2.ClassificationRequest,
                        context: grpc.aio.ServicerContext) -> classification_pb2.ClassificationResponse:
         """Classes and scores per example."""
-        async def answer() -> classification_pb2.ClassificationResponse:
-            result = await self.inference.run("grpc_classify", target_of(request.model_spec), "classify",
-                                              lambda *_: _examples_of_input(request.input),
-                                              context.time_remaining())
-            response = classification_pb2.ClassificationResponse()
-            _fill_spec(response.model_spec, result.model, result.signature)
-            scores = np.asarray(result.outputs["scores"]).reshape(result.count, -1)
-            classes = result.outputs.get("classes")
-            labels = (np.asarray(classes).reshape(result.count, -1) if classes is not None else
-                      np.full(scores.shape, b"", dtype=object))
-            for row_labels, row_scores in zip(labels, scores, strict=True):
+        def fill(response: classification_pb2.ClassificationResponse, answer: Answer) -> None:
+            for pairs in classify_results(answer.outputs):
                 classification = response.result.classifications.add()
-                for label, score in zip(row_labels, row_scores, strict=True):
-                    text = label.decode() if isinstance(label, bytes) else str(label)
-                    classification.classes.add(label=text, score=float(score))
-            return response
-        return await _answer(context, answer)
+                for label, score in pairs:
+                    classification.classes.add(label=label, score=score)
+        return await self._on_examples("classify", request, classification_pb2.ClassificationResponse(),
+                                       fill, context)
 
     async def Regress(self, request: regression_pb2.RegressionRequest,
                       context: grpc.aio.ServicerContext) -> regression_pb2.RegressionResponse:
         """One value per example."""
-        async def answer() -> regression_pb2.RegressionResponse:
-            result = await self.inference.run("grpc_regress", target_of(request.model_spec), "regress",
+        def fill(response: regression_pb2.RegressionResponse, answer: Answer) -> None:
+            for value in regress_results(answer.outputs):
+                response.result.regressions.add(value=value)
+        return await self._on_examples("regress", request, regression_pb2.RegressionResponse(), fill, context)
+
+    async def _on_examples(self, method: str, request: Any, response: Reply,
+                           fill: Callable[[Reply, Answer], None], context: grpc.aio.ServicerContext) -> Reply:
+        """Classify and Regress: TF Serving's `Input` of examples in, `fill` writes the result."""
+        async def answer() -> Reply:
+            result = await self.inference.run(f"grpc_{method}", target_of(request.model_spec), method,
                                               lambda *_: _examples_of_input(request.input),
                                               context.time_remaining())
-            response = regression_pb2.RegressionResponse()
-            _fill_spec(response.model_spec, result.model, result.signature)
-            values = np.asarray(result.outputs["outputs"]).reshape(result.count, -1)[:, 0]
-            for value in values.tolist():
-                response.result.regressions.add(value=float(value))
+            _fill_spec(response.model_spec, result.model, result.signature)  # type: ignore[attr-defined]
+            fill(response, result)
             return response
         return await _answer(context, answer)
 

@@ -94,18 +94,18 @@ def _column(array: np.ndarray) -> Any:
     return jsonable(array.tolist()) if array.dtype.kind in "OS" else array
 
 
-def classify_results(outputs: dict[str, np.ndarray]) -> list[list[list[Any]]]:
-    """`[[label, score], ...]` per example, TF Serving's REST classify result."""
+def classify_results(outputs: dict[str, np.ndarray]) -> list[list[tuple[str, float]]]:
+    """`(label, score)` pairs per example: TF Serving's classify result (REST and gRPC)."""
     scores = np.asarray(outputs["scores"])
     scores = scores.reshape(len(scores), -1)
     classes = outputs.get("classes")
-    labels = (np.asarray(classes).reshape(len(scores), -1).tolist() if classes is not None
+    labels = (jsonable(np.asarray(classes).reshape(len(scores), -1).tolist()) if classes is not None
               else [[""] * scores.shape[1]] * len(scores))
-    return [[[jsonable(label), float(score)] for label, score in zip(row_labels, row_scores, strict=True)]
+    return [[(str(label), float(score)) for label, score in zip(row_labels, row_scores, strict=True)]
             for row_labels, row_scores in zip(labels, scores.tolist(), strict=True)]
 
 
 def regress_results(outputs: dict[str, np.ndarray]) -> list[float]:
-    """One value per example, TF Serving's REST regress result."""
+    """One value per example: TF Serving's regress result (REST and gRPC)."""
     values = np.asarray(outputs["outputs"])
     return values.reshape(len(values), -1)[:, 0].astype(float).tolist()
