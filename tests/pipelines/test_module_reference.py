@@ -67,3 +67,29 @@ def test_missing_module_or_function_is_named_with_what_was_tried(projects, monke
         load_function("models.preprocessing:run_fn", "run_fn")
     with pytest.raises(ModuleReferenceError, match=r"cannot find user module .*: no file "):
         load_function(str(a / "absent.py"), "run_fn")
+
+
+_PIPELINE = """
+from components import CsvExampleGen, ImportSchemaGen, Transform
+from pipelines import Pipeline
+
+def create_pipeline(root="runs"):
+    gen = CsvExampleGen(input_base="data")
+    schema = ImportSchemaGen(schema_file="schema.pbtxt")
+    transform = Transform(examples=gen.outputs["examples"], schema=schema.outputs["schema"],
+                          preprocessing_fn="models.preprocessing.preprocessing_fn")
+    return Pipeline("p", root, [gen, schema, transform])
+"""
+
+
+def test_pipeline_files_bind_dotted_references_to_their_own_project(projects):
+    from pipelines.dsl.loading import load_pipeline
+
+    nodes = []
+    for project in projects:
+        (project / "pipeline.py").write_text(_PIPELINE)
+        nodes.append(load_pipeline(str(project / "pipeline.py")).node("Transform"))
+    for project, node in zip(projects, nodes, strict=True):
+        reference = node.parameters["preprocessing_fn"]
+        assert module_source_path(reference) == str(project / "models" / "preprocessing.py")
+        assert load_function(reference, "preprocessing_fn")() == project.name
