@@ -137,3 +137,13 @@ def test_a_non_string_input_is_rejected_naming_it(server, stubs):
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "input 'examples' must be a DT_STRING tensor of serialized tf.Examples, got DT_FLOAT" in (
         raised.value.details())
+
+
+def test_multi_inference_is_unimplemented_not_a_crash(server, stubs):
+    from tensorflow_serving.apis import inference_pb2
+
+    prediction, _ = stubs
+    with pytest.raises(grpc.RpcError) as raised:
+        prediction.MultiInference(inference_pb2.MultiInferenceRequest(), timeout=30)
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert prediction.Predict(predict_request("ctr", examples_of(server, ROWS)), timeout=30).outputs
