@@ -12,6 +12,7 @@ import pytest
 
 from pipelines.metadata import MetadataStore, sqlite_config
 from pipelines.runner.recovery import recover_abandoned
+from tests.fixtures.gated_runs import new_gated_pipeline
 
 
 def running_executions(store):
@@ -68,9 +69,8 @@ def test_rerun_after_kill_recovers_and_reuses_the_prefix(gated_pipeline):
 
 
 @pytest.mark.e2e
-def test_starling_runs_recovers_too(gated_pipeline, metadata_store_kind):
-    if metadata_store_kind != "sqlite":
-        pytest.skip("`starling runs --root` reads the root's SQLite store only")
+def test_starling_runs_recovers_too(request, tmp_path):
+    gated_pipeline = new_gated_pipeline("sqlite", request, tmp_path, "gated")  # `runs --root`: SQLite
     dead = crash_mid_node(gated_pipeline)
     listing = subprocess.run(
         [sys.executable, "-m", "pipelines.cli.main", "runs", "--root", str(gated_pipeline.root)],
