@@ -57,7 +57,7 @@ def csv_example_gen(examples: Output[Examples], input_base: Parameter[str],
                     partition_feature: Parameter[str | None] = None,
                     tolerate_bad_rows: Parameter[bool] = False,
                     max_rejected_rows: Parameter[int | None] = None,
-                    allow_empty: Parameter[bool] = False, schema: Input[Schema] = None):
+                    allow_empty: Parameter[bool] = False, schema: Input[Schema] | None = None):
     """Reads CSV files (with a header row) of one span, or a range, into split tf.Examples.
 
     Args:

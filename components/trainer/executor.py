@@ -32,8 +32,9 @@ def _split(examples: Examples, preferred: tuple[str, ...]) -> str:
 
 @component(name="Trainer")
 def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Model],
-            model_run: Output[ModelRun], transform_graph: Input[TransformGraph] = None,
-            base_model: Input[Model] = None, hyperparameters_artifact: Input[HyperParameters] = None,
+            model_run: Output[ModelRun], transform_graph: Input[TransformGraph] | None = None,
+            base_model: Input[Model] | None = None,
+            hyperparameters_artifact: Input[HyperParameters] | None = None,
             module_file: Parameter[UserModule | None] = None, run_fn: Parameter[UserModule | None] = None,
             train_steps: Parameter[int] = 1000, eval_steps: Parameter[int] = 100,
             hyperparameters: Parameter[dict | None] = None, custom_config: Parameter[dict | None] = None):
