@@ -165,9 +165,10 @@ def _remove_leftovers(run_context: Any, execution: ExecutionRecord) -> list[str]
     root = run_context.custom_properties["root"].string_value
     if not root or not os.path.isdir(root):
         return []
-    pattern = publish.staging_uri(glob.escape(root), glob.escape(execution.node_id), "*",
-                                  execution.id) + "*"
-    leftovers = [*glob.glob(pattern), os.path.join(root, ".tmp", str(execution.id))]
+    staging = publish.staging_uri(glob.escape(root), glob.escape(execution.node_id), "*",
+                                  execution.id)  # `.staging-<id>`, or `.staging-<id>-<name>`
+    leftovers = [*glob.glob(staging), *glob.glob(f"{staging}-*"),
+                 os.path.join(root, ".tmp", str(execution.id))]
     removed = [path for path in leftovers if os.path.isdir(path)]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)

@@ -109,3 +109,23 @@ def test_only_gone_processes_of_this_host_are_recovered(tmp_path):
     assert report.other_hosts == {"another-host": 1}
     assert [line.split(":")[0] for line in report.executions] == [
         f"execution {reused} (node 'step', run ?)"]
+
+
+def test_recovery_removes_only_the_abandoned_executions_directories(tmp_path):
+    store = MetadataStore(sqlite_config(str(tmp_path / "metadata.sqlite")))
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    context = store.create_run_context("crashed", {
+        "pipeline_name": "p", "status": "RUNNING", "root": str(tmp_path),
+        "pid": finished.pid, "host": socket.gethostname()})
+    execution_id = store.start_execution("step", {
+        "node_id": "step", "pid": finished.pid, "host": socket.gethostname()}, {}, [context])
+    mine = [tmp_path / "step" / "out" / f".staging-{execution_id}", tmp_path / ".tmp" / str(execution_id)]
+    others = [tmp_path / "step" / "out" / f".staging-{execution_id}7",
+              tmp_path / "step" / "out" / str(execution_id), tmp_path / ".tmp" / f"{execution_id}7"]
+    for path in mine + others:
+        path.mkdir(parents=True)
+    report = recover_abandoned(store)
+    assert sorted(report.removed_dirs) == sorted(str(path) for path in mine)
+    assert [path.exists() for path in mine + others] == [False, False, True, True, True]
+    assert report.runs == ["crashed"]
