@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: lint, then the fast tests, then the end-to-end tests (tests marked e2e), then one
+# `make test`: lint, then the fast tests, then the end-to-end tests (tests marked e2e), then the
+# tests on a local Flink cluster (marked flink), then one
 # closing line with the totals. pytest exits 5 when a selection holds no test; that is no failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +17,12 @@ run_pytest() {
   return "$status"
 }
 status=0
-run_pytest fast -m "not e2e" -q --durations=10 || status=1
+run_pytest fast -m "not e2e and not flink" -q --durations=10 || status=1
 if [ "$status" -eq 0 ]; then
-  run_pytest e2e -m e2e -q --durations=10 || status=1
+  run_pytest e2e -m "e2e and not flink" -q --durations=10 || status=1
+fi
+if [ "$status" -eq 0 ]; then  # the local Flink cluster: needs Java 17 and Maven (tests/flink/conftest.py)
+  run_pytest flink -m flink -q --durations=10 || status=1
 fi
 .venv/bin/python scripts/junit_summary.py "$reports"/*.xml || status=1
 exit "$status"
