@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from pipelines.cli.beam_flags import add_beam_arguments, beam_args_from
 from pipelines.cli.loader import load_pipeline, parse_params
 from pipelines.dsl.pipeline import Pipeline
 from pipelines.metadata import MetadataStore, sqlite_config
@@ -43,12 +44,16 @@ def add_run_command(subparsers: argparse._SubParsersAction) -> None:
                         help="keep polling the pipeline's ExampleGens and run when new data arrives")
     parser.add_argument("--interval", type=float, default=60.0, metavar="SECONDS",
                         help="seconds between polls with --watch (default 60)")
+    add_beam_arguments(parser)
     parser.set_defaults(handler=run_pipeline_file)
 
 
 def run_pipeline_file(args: argparse.Namespace) -> int:
     """Loads and runs the file (or watches it); exit status 0 when every node completed or was cached."""
     pipeline = load_pipeline(args.pipeline_file, parse_params(args.param))
+    beam_args = beam_args_from(args)
+    if beam_args is not None:
+        pipeline.beam_args = beam_args
     if args.watch:
         return watch_pipeline(args, pipeline)
     return run_once(args, pipeline)
