@@ -191,3 +191,44 @@ def test_kfp_steps_go_through_the_launcher_cache_keys_staging_and_cache_hits(pip
     # the pinned resolver answers as it did for the same data: no base model, the same weight
     assert json.loads((model_dir / "w.json").read_text()) == 3
     assert not [p for p in tmp_path.rglob(".staging-*")]  # staged, then renamed into place
+
+
+HALTING_PIPELINE = '''
+from pathlib import Path
+from pipelines import HaltPipeline, Input, Output, Pipeline, component
+from pipelines.artifacts import ExampleAnomalies, Examples, Model
+
+@component
+def make(examples: Output[Examples]):
+    Path(examples.path("rows.txt")).write_text("1 2")
+
+@component
+def gate(examples: Input[Examples], anomalies: Output[ExampleAnomalies]):
+    Path(anomalies.path("found.txt")).write_text("drift in 'n'")
+    raise HaltPipeline("anomalies found: drift in 'n'")
+
+@component
+def train(anomalies: Input[ExampleAnomalies], model: Output[Model]):
+    Path(model.path("w.txt")).write_text("never")
+
+def create_pipeline(root: str = "unused"):
+    data = make()
+    checked = gate(examples=data.outputs["examples"])
+    return Pipeline("halting", root, [data, checked, train(anomalies=checked.outputs["anomalies"])])
+'''
+
+
+def test_a_halt_on_kubeflow_keeps_the_verdict_and_stops_the_run_as_locally(tmp_path):
+    pipeline_file = tmp_path / "halting.py"
+    pipeline_file.write_text(HALTING_PIPELINE)
+    package, store_path = str(tmp_path / "h.yaml"), tmp_path / "metadata.sqlite"
+    compile_pipeline(str(pipeline_file), package, metadata_url=f"sqlite:{store_path}")
+    with pytest.raises(RuntimeError):
+        run_locally(package, str(tmp_path / "kfp"), {})
+    store = MetadataStore(sqlite_config(store_path))
+    [run] = store.list_runs("halting")
+    states = {e.node_id: (e.state, e.properties.get("halted")) for e in store.executions_of_run(run.id)}
+    assert states == {"make": ("COMPLETE", None),
+                      "gate": ("COMPLETE", "anomalies found: drift in 'n'")}
+    [anomalies] = store.query_artifacts("type = 'ExampleAnomalies'")
+    assert anomalies.state == "LIVE" and Path(anomalies.uri, "found.txt").is_file()
