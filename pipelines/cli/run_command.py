@@ -71,8 +71,7 @@ def run_once(args: argparse.Namespace, pipeline: Pipeline) -> int:
         print(f"starling: {busy}", file=sys.stderr)
         return RUN_IN_PROGRESS_EXIT
     finally:
-        if log_path is not None and os.path.exists(log_path):
-            print(f"Library output: {log_path}", flush=True)
+        _name_log(log_path)
     for failed in result.failed_nodes:
         print(f"\nnode '{failed.node_id}' failed: {failed.error}")
         if args.verbose and failed.traceback:
@@ -82,6 +81,16 @@ def run_once(args: argparse.Namespace, pipeline: Pipeline) -> int:
           f"Inspect:   starling runs --root {pipeline.root} | starling artifacts --root "
           f"{pipeline.root} | starling lineage ARTIFACT_ID --root {pipeline.root}")
     return 0 if result.status == "COMPLETE" else 1
+
+
+def _name_log(log_path: str | None) -> None:
+    """Says where the run's library output went; an empty log is removed instead."""
+    if log_path is None or not os.path.exists(log_path):
+        return
+    if os.path.getsize(log_path) == 0:
+        os.remove(log_path)
+    else:
+        print(f"Library output: {log_path}", flush=True)
 
 
 @contextmanager
