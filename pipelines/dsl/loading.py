@@ -112,6 +112,11 @@ def _loaded_from(module: Any, directory: str) -> bool:
     return any(os.path.abspath(place).startswith(directory + os.sep) for place in locations)
 
 
+def _is_shared(module: Any) -> bool:
+    """Starling's own packages and installed libraries: one copy for every project."""
+    return (getattr(module, "__file__", None) or "").startswith(_SHARED_LOCATIONS)
+
+
 @contextmanager
 def isolated_imports(directory: str) -> Iterator[None]:
     """Within the block, `directory` comes first on sys.path and serves its own top-level modules.
@@ -124,7 +129,7 @@ def isolated_imports(directory: str) -> Iterator[None]:
     own_names = {os.path.splitext(entry)[0] for entry in os.listdir(directory)}
     hidden = {name: module for name, module in sys.modules.items()
               if name.split(".")[0] in own_names and not _loaded_from(module, directory)
-              and not (getattr(module, "__file__", None) or "").startswith(_SHARED_LOCATIONS)}
+              and not _is_shared(module)}
     for name in hidden:
         del sys.modules[name]
     saved_path = list(sys.path)
@@ -135,7 +140,9 @@ def isolated_imports(directory: str) -> Iterator[None]:
     finally:
         sys.path[:] = saved_path
         for name in set(sys.modules) - before:
-            if name.startswith("starling_pipeline_") or _loaded_from(sys.modules[name], directory):
+            module = sys.modules[name]
+            if name.startswith("starling_pipeline_") or (
+                    _loaded_from(module, directory) and not _is_shared(module)):
                 del sys.modules[name]
         sys.modules.update(hidden)
 
