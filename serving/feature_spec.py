@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import json
 import os
 from typing import Any
@@ -41,33 +42,66 @@ class FeatureSpec:
         return cls({name: Feature(name, _KINDS.get(entry["dtype"], "bytes"), entry.get("required", True))
                     for name, entry in raw.items()})
 
+    @functools.cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.features or ())
+
     def to_example_bytes(self, instance: Any, where: str) -> bytes:
         """A serialized tf.Example for one instance (a JSON object of feature -> value or list).
+
+        Scalars of the expected type take a direct path; anything else (lists, nulls, b64, a
+        wrong type) goes through the checks that name the field.
 
         Raises:
             ClientError: not an object, an unknown or missing feature, or a value of the wrong
                 type; the message names `where` and the feature.
         """
-        from tensorflow.core.example import example_pb2
-
         if not isinstance(instance, dict):
             raise ClientError(f"{where}: expected an object of feature values, got {type(instance).__name__}")
-        if self.features is not None:
-            unknown = sorted(set(instance) - set(self.features))
-            if unknown:
-                raise ClientError(f"{where}: unknown feature '{unknown[0]}'")
-            missing = sorted(n for n, f in self.features.items() if f.required and n not in instance)
-            if missing:
-                raise ClientError(f"{where}: missing feature '{missing[0]}'")
-        example = example_pb2.Example()
+        if self.features is not None and instance.keys() != self._names:
+            self._check_names(instance, where)
+        example = _example_class()()
+        feature_map = example.features.feature
         for name, value in instance.items():
             feature = self.features[name] if self.features is not None else None
+            if feature is not None and _append_scalar(feature_map, name, feature.kind, value):
+                continue
             values = _flat_values(value, feature, f"{where}: feature '{name}'")
             if not values:
                 continue
             kind = feature.kind if feature is not None else _infer_kind(values)
-            _fill(example.features.feature[name], kind, values, f"{where}: feature '{name}'")
+            _fill(feature_map[name], kind, values, f"{where}: feature '{name}'")
         return example.SerializeToString()
+
+    def _check_names(self, instance: dict[str, Any], where: str) -> None:
+        assert self.features is not None
+        unknown = sorted(set(instance) - self._names)
+        if unknown:
+            raise ClientError(f"{where}: unknown feature '{unknown[0]}'")
+        missing = sorted(n for n, f in self.features.items() if f.required and n not in instance)
+        if missing:
+            raise ClientError(f"{where}: missing feature '{missing[0]}'")
+
+
+@functools.cache
+def _example_class() -> Any:
+    from tensorflow.core.example import example_pb2
+
+    return example_pb2.Example
+
+
+def _append_scalar(feature_map: Any, name: str, kind: str, value: Any) -> bool:
+    """Adds a scalar of exactly the expected JSON type; False for anything else."""
+    value_type = type(value)
+    if kind == "bytes" and value_type is str:
+        feature_map[name].bytes_list.value.append(value.encode())
+    elif kind == "int" and value_type is int:
+        feature_map[name].int64_list.value.append(value)
+    elif kind == "float" and (value_type is float or value_type is int):
+        feature_map[name].float_list.value.append(value)
+    else:
+        return False
+    return True
 
 
 def _flat_values(value: Any, feature: Feature | None, where: str) -> list[Any]:
