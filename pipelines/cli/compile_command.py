@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from pipelines.cli.beam_flags import add_beam_arguments, beam_args_from
 from pipelines.cli.loader import parse_params
 
 
@@ -24,6 +25,7 @@ def add_compile_commands(subparsers: argparse._SubParsersAction) -> None:
                                 help="default of a pipeline parameter (repeatable)")
     compile_parser.add_argument("--pipeline-path-in-image", default=None,
                                 help="where steps find the pipeline file (default: as given)")
+    add_beam_arguments(compile_parser)
     compile_parser.set_defaults(handler=compile_file)
 
     submit_parser = subparsers.add_parser("submit", help="upload a pipeline to Kubeflow and start a run")
@@ -51,7 +53,8 @@ def compile_file(args: argparse.Namespace) -> int:
 
     compiled = compile_pipeline(args.pipeline_file, args.output, image=args.image,
                                 metadata_url=args.metadata, params=parse_params(args.param),
-                                pipeline_path_in_image=args.pipeline_path_in_image)
+                                pipeline_path_in_image=args.pipeline_path_in_image,
+                                beam_args=beam_args_from(args, check_running=False))
     shown = ", ".join(f"{p.name}={p.default!r}" for p in compiled.parameters) or "none"
     print(f"Compiled pipeline '{compiled.pipeline_name}' ({len(compiled.node_ids)} steps) to "
           f"{compiled.output_path}\n  image: {args.image}\n  parameters: {shown}")

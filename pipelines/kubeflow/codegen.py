@@ -35,6 +35,7 @@ class CompileSettings:
     pipeline_file: str
     image: str
     metadata_url: str
+    beam_args: tuple[str, ...] | None = None  # replace the pipeline's own when given
 
 
 def python_name(text: str, prefix: str) -> str:
@@ -100,6 +101,7 @@ def _component_source(node: Node, parameters: list[PipelineParameter],
         "    run_step(",
         f"        pipeline_file={settings.pipeline_file!r}, node_id={node.id!r},",
         f"        metadata_url={settings.metadata_url!r}, run_id=run_id,",
+        *([f"        beam_args={list(settings.beam_args)!r},"] if settings.beam_args is not None else []),
         f"        params={{{params}}},",
         f"        inputs={{{', '.join(inputs)}}},",
         f"        outputs={{{', '.join(outputs)}}},",

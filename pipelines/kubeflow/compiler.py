@@ -36,7 +36,8 @@ class CompiledPipeline:
 
 def compile_pipeline(pipeline_file: str, output_path: str, *, image: str = DEFAULT_IMAGE,
                      metadata_url: str = "", params: dict[str, Any] | None = None,
-                     pipeline_path_in_image: str | None = None) -> CompiledPipeline:
+                     pipeline_path_in_image: str | None = None,
+                     beam_args: list[str] | None = None) -> CompiledPipeline:
     """Writes the KFP v2 YAML of the pipeline a file defines.
 
     Args:
@@ -48,6 +49,7 @@ def compile_pipeline(pipeline_file: str, output_path: str, *, image: str = DEFAU
         params: Values for `create_pipeline`'s arguments; they become the KFP parameters'
             defaults. Parameters may change values, not the pipeline's shape.
         pipeline_path_in_image: Where the steps find the pipeline file (default: as given).
+        beam_args: Beam arguments every step uses instead of the pipeline's own `beam_args`.
 
     Example:
         >>> compile_pipeline("templates/quickstart/pipeline.py", "quickstart.yaml")  # doctest: +SKIP
@@ -57,7 +59,8 @@ def compile_pipeline(pipeline_file: str, output_path: str, *, image: str = DEFAU
     params = dict(params or {})
     parameters = runtime_parameters(pipeline_file, params)
     pipeline = load_pipeline(pipeline_file, params)
-    settings = CompileSettings(pipeline_path_in_image or pipeline_file, image, metadata_url)
+    settings = CompileSettings(pipeline_path_in_image or pipeline_file, image, metadata_url,
+                               None if beam_args is None else tuple(beam_args))
     source = generate_module(pipeline, parameters, settings)
     with tempfile.TemporaryDirectory(prefix="starling-kfp-") as directory:
         module = _import_generated(source, directory)

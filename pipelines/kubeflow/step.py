@@ -29,8 +29,11 @@ from pipelines.runner.signals import sigterm_as_interrupt
 
 def run_step(*, pipeline_file: str, node_id: str, metadata_url: str, run_id: str,
              params: dict[str, Any], inputs: dict[str, Any], outputs: dict[str, Any],
-             reports: dict[str, Any], summaries: dict[str, Any], metrics: dict[str, Any]) -> None:
+             reports: dict[str, Any], summaries: dict[str, Any], metrics: dict[str, Any],
+             beam_args: list[str] | None = None) -> None:
     """Runs the node `node_id` of the pipeline file with KFP artifacts as its inputs and outputs.
+
+    `beam_args`, when given (`starling compile --beam-args/--runner`), replace the pipeline's own.
 
     The node goes through the same launcher as a local run: driver, cache key, staging next to
     the KFP output path, atomic rename into it, MLMD record. A cached result is passed on by
@@ -41,6 +44,8 @@ def run_step(*, pipeline_file: str, node_id: str, metadata_url: str, run_id: str
             COMPLETE with `halted`); KFP then marks the step (and the run) failed.
     """
     pipeline = load_pipeline(pipeline_file, params)
+    if beam_args is not None:
+        pipeline.beam_args = list(beam_args)
     node = pipeline.node(node_id)
     env = _environment(pipeline, metadata_url, run_id)
     starling_inputs = {port: to_starling(artifact) for port, artifact in inputs.items()}

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,32 @@ def test_a_user_module_function_reaches_a_worker_that_lacks_the_file(user_functi
     shipped = _call_in_fresh_process(pickler.dumps(ByValueFunction(user_function)))
     assert shipped.returncode == 0, shipped.stderr.decode()[-2000:]
     assert shipped.stdout.decode().strip().endswith("{'x': 21}")
+
+
+def test_compiled_kubeflow_steps_receive_the_beam_args(tmp_path, capsys):
+    from pipelines.cli.main import main
+
+    output = tmp_path / "ctr.yaml"
+    status = main(["compile", str(Path(REPO) / "templates" / "ctr" / "pipeline.py"), "-o", str(output),
+                   "--beam-args", "--runner=FlinkRunner --flink_master=flink-rest:8081 --parallelism=4"])
+    assert status == 0, capsys.readouterr()
+    steps = _step_sources(output)
+    expected = "beam_args=['--runner=FlinkRunner', '--flink_master=flink-rest:8081', '--parallelism=4']"
+    assert steps and all(expected in source for source in steps.values()), steps.keys()
+
+
+def test_compile_without_beam_flags_keeps_the_pipelines_args(tmp_path):
+    from pipelines.cli.main import main
+
+    output = tmp_path / "ctr.yaml"
+    assert main(["compile", str(Path(REPO) / "templates" / "ctr" / "pipeline.py"), "-o", str(output)]) == 0
+    assert not any("beam_args=" in source for source in _step_sources(output).values())
+
+
+def _step_sources(compiled_yaml: Path) -> dict[str, str]:
+    """Each KFP executor's embedded Python source, by executor name."""
+    import yaml
+
+    executors = yaml.safe_load(compiled_yaml.read_text())["deploymentSpec"]["executors"]
+    return {name: " ".join(spec["container"].get("command", []) + spec["container"].get("args", []))
+            for name, spec in executors.items()}
