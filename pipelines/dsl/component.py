@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, overload
 
@@ -52,8 +53,8 @@ class Component:
         for path in files:
             with open(path, "rb") as source:
                 digest.update(hashlib.sha256(source.read()).digest())
-        if not files:  # defined where no file can be read (e.g. exec'd text)
-            digest.update(self.function.__qualname__.encode())
+        if not files:  # defined in a notebook cell or exec'd text: hash what source there is
+            digest.update(_function_source(self.function).encode())
         return digest.hexdigest()
 
     def __call__(self, *args: Any, enable_cache: bool | None = None, **kwargs: Any) -> Node:
@@ -123,6 +124,13 @@ class Component:
 
     def __repr__(self) -> str:
         return f"<component {self.name}>"
+
+
+def _function_source(function: Callable[..., Any]) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return function.__qualname__
 
 
 @overload
