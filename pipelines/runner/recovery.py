@@ -30,9 +30,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from pipelines.dsl.pipeline import Pipeline
+from pipelines.metadata import codec
 from pipelines.metadata.connection import sqlite_config
 from pipelines.metadata.run_lock import RunHolder, RunLock
-from pipelines.metadata.store import RUN_CONTEXT, ExecutionRecord, MetadataStore, RunRecord, now_ms
+from pipelines.metadata.store import RUN_CONTEXT, ExecutionRecord, MetadataStore, now_ms
 from pipelines.runner import publish
 
 START_TIME_SLACK_S = 1.0  # clock steps and rounding between a record and its process's start
@@ -133,14 +134,24 @@ def recover_abandoned(store: MetadataStore, pipeline_name: str | None = None) ->
         if run_context is not None:
             failed_runs[run_context.id] = reason
             report.removed_dirs += _remove_leftovers(run_context, execution)
-    for run in store.list_runs():
-        if run.properties.get("status") != "RUNNING":
-            continue
-        reason = failed_runs.get(run.id) or abandoned_by(run.properties, run.created_at_ms, host)
+    for run in _running_runs(store):
+        properties = {name: codec.get_value(value) for name, value in run.custom_properties.items()}
+        reason = failed_runs.get(run.id) or abandoned_by(properties, run.create_time_since_epoch,
+                                                         host)
         if reason is not None:
-            _fail_run(store, run, reason)
+            store.update_context(run, {"status": "FAILED", "error": reason,
+                                       "finished_at_ms": now_ms()})
             report.runs.append(run.name)
     return report
+
+
+def _running_runs(store: MetadataStore) -> list[Any]:
+    """Run contexts whose status is still RUNNING (MLMD protos)."""
+    from ml_metadata.metadata_store import metadata_store
+
+    query = (f"type = '{RUN_CONTEXT}' AND custom_properties.status.string_value = 'RUNNING'")
+    return list(store.mlmd.get_contexts(
+        list_options=metadata_store.ListOptions(filter_query=query)))
 
 
 def _running_executions(store: MetadataStore) -> list[ExecutionRecord]:
@@ -173,12 +184,6 @@ def _remove_leftovers(run_context: Any, execution: ExecutionRecord) -> list[str]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
     return removed
-
-
-def _fail_run(store: MetadataStore, run: RunRecord, reason: str) -> None:
-    [context] = store.mlmd.get_contexts_by_id([run.id])
-    store.update_context(context, {"status": "FAILED", "error": reason,
-                                   "finished_at_ms": now_ms()})
 
 
 def describe_holder(store: MetadataStore, pipeline_name: str, holder: RunHolder | None) -> str:
