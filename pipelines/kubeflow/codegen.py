@@ -74,16 +74,16 @@ def _component_source(node: Node, parameters: list[PipelineParameter],
             argument = f"in_{port}"
             arguments.append(f"{argument}: Input[{kinds.kfp_class_name(channel.artifact_type)}]")
             inputs.append(f"{port!r}: {argument}")
-    for name, port in signature.outputs.items():
+    for name, output in signature.outputs.items():
         argument = f"out_{name}"
-        arguments.append(f"{argument}: Output[{kinds.kfp_class_name(port.artifact_type)}]")
+        arguments.append(f"{argument}: Output[{kinds.kfp_class_name(output.artifact_type)}]")
         outputs.append(f"{name!r}: {argument}")
-        if port.artifact_type.TYPE_NAME in kinds.REPORTING_TYPES:
+        if output.artifact_type.TYPE_NAME in kinds.REPORTING_TYPES:
             arguments.append(f"{kinds.report_output(name)}: Output[HTML]")
             arguments.append(f"{kinds.summary_output(name)}: Output[Markdown]")
             reports.append(f"{name!r}: {kinds.report_output(name)}")
             summaries.append(f"{name!r}: {kinds.summary_output(name)}")
-        if port.artifact_type.TYPE_NAME in kinds.METRICS_TYPES:
+        if output.artifact_type.TYPE_NAME in kinds.METRICS_TYPES:
             arguments.append(f"{kinds.metrics_output(name)}: Output[Metrics]")
             metrics.append(f"{name!r}: {kinds.metrics_output(name)}")
     for parameter in parameters:

@@ -97,6 +97,8 @@ def _import_generated(source: str, directory: str) -> Any:
     with open(path, "w") as target:
         target.write(source)
     spec = importlib.util.spec_from_file_location("starling_kfp_pipeline", path)
+    if spec is None or spec.loader is None:
+        raise PipelineFileError(f"{path}: generated pipeline module cannot be imported")
     module = importlib.util.module_from_spec(spec)
     sys.modules["starling_kfp_pipeline"] = module
     spec.loader.exec_module(module)
