@@ -15,8 +15,11 @@ from pipelines.runner.recovery import recover_abandoned
 
 
 def _add_root(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--root", help="pipeline root holding metadata.sqlite "
-                                       "(default: $STARLING_ROOT, ., or the latest root below)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--root", help="pipeline root holding metadata.sqlite "
+                                      "(default: $STARLING_ROOT, ., or the latest root below)")
+    where.add_argument("--metadata", metavar="URL",
+                       help="a shared store instead: mysql://USER:PASSWORD@HOST:PORT/DATABASE")
 
 
 def add_inspect_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +50,7 @@ def show_runs(args: argparse.Namespace) -> int:
     Runs and executions left RUNNING by processes of this host that are gone are first marked
     FAILED (`pipelines.runner.recovery`), saying so on stderr.
     """
-    store = open_store(args.root)
+    store = open_store(args.root, args.metadata)
     for line in recover_abandoned(store).lines():
         print(line, file=sys.stderr)
     rows = []
@@ -67,7 +70,7 @@ def show_runs(args: argparse.Namespace) -> int:
 
 def show_artifacts(args: argparse.Namespace) -> int:
     """Prints artifacts, newest first, optionally of one type."""
-    store = open_store(args.root)
+    store = open_store(args.root, args.metadata)
     query = f"type = {quoted(args.type)}" if args.type else ""
     rows = []
     for artifact in store.query_artifacts(query, limit=args.limit):
@@ -86,7 +89,7 @@ def show_artifacts(args: argparse.Namespace) -> int:
 
 def show_lineage(args: argparse.Namespace) -> int:
     """Prints the upstream (or downstream) tree of an artifact."""
-    store = open_store(args.root)
+    store = open_store(args.root, args.metadata)
     direction = DOWNSTREAM if args.downstream else UPSTREAM
     print(render_lineage(lineage(store, resolve_artifact_id(store, args.artifact), direction),
                          direction))

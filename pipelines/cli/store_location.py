@@ -7,7 +7,7 @@ import os
 import sys
 
 from pipelines.errors import MetadataError
-from pipelines.metadata import MetadataStore, sqlite_config
+from pipelines.metadata import MetadataStore, config_from_url, sqlite_config
 
 STORE_FILE = "metadata.sqlite"
 
@@ -40,6 +40,8 @@ def find_root(root: str | None) -> str:
     return os.path.dirname(newest)
 
 
-def open_store(root: str | None) -> MetadataStore:
-    """The MetadataStore of the root `find_root` picks."""
+def open_store(root: str | None, metadata_url: str | None = None) -> MetadataStore:
+    """The store a metadata URL names (e.g. `mysql://...`), else the root `find_root` picks."""
+    if metadata_url:
+        return MetadataStore(config_from_url(metadata_url))
     return MetadataStore(sqlite_config(os.path.join(find_root(root), STORE_FILE)))

@@ -12,7 +12,6 @@ import pytest
 
 from pipelines.metadata import MetadataStore, sqlite_config
 from pipelines.runner.recovery import recover_abandoned
-from tests.fixtures.gated_runs import new_gated_pipeline
 
 
 def running_executions(store):
@@ -69,12 +68,12 @@ def test_rerun_after_kill_recovers_and_reuses_the_prefix(gated_pipeline):
 
 
 @pytest.mark.e2e
-def test_starling_runs_recovers_too(request, tmp_path):
-    gated_pipeline = new_gated_pipeline("sqlite", request, tmp_path, "gated")  # `runs --root`: SQLite
+def test_starling_runs_recovers_too(gated_pipeline):
     dead = crash_mid_node(gated_pipeline)
-    listing = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli.main", "runs", "--root", str(gated_pipeline.root)],
-        capture_output=True, text=True, timeout=60)
+    where = (["--metadata", gated_pipeline.metadata_url] if gated_pipeline.metadata_url
+             else ["--root", str(gated_pipeline.root)])
+    listing = subprocess.run([sys.executable, "-m", "pipelines.cli.main", "runs", *where],
+                             capture_output=True, text=True, timeout=60)
     assert listing.returncode == 0, listing.stderr
     assert f"abandoned: process {dead.pid}" in listing.stdout + listing.stderr
     assert "RUNNING" not in listing.stdout and "FAILED" in listing.stdout, listing.stdout
