@@ -9,10 +9,12 @@ import os
 import time
 from typing import Any
 
+from pipelines.runner.progress import PROGRESS_LOGGER
+
 BEST_HYPERPARAMETERS_FILE = "best_hyperparameters.txt"
 TUNER_RESULTS_FILE = "tuner_results.json"
 
-progress_log = logging.getLogger("starling.progress")
+progress_log = logging.getLogger(PROGRESS_LOGGER)  # shown on the console by ConsoleProgress
 
 
 def _score_text(score: Any) -> str:

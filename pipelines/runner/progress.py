@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from pipelines.runner.results import CACHED, COMPLETE, FAILED, SKIPPED, NodeResult, RunResult
 
 _MARKS = {COMPLETE: "✓", CACHED: "=", FAILED: "✗", SKIPPED: "-"}
+PROGRESS_LOGGER = "starling.progress"  # a running component's progress lines (e.g. Tuner trials)
+
+
+class _ProgressLines(logging.Handler):
+    """Shows INFO records of the progress logger as indented console lines."""
+
+    def __init__(self, show: Callable[[str], None]):
+        super().__init__(logging.INFO)
+        self.show = show
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.show(f"  ▶ {record.getMessage()}")
 
 
 class RunListener:
@@ -54,6 +68,7 @@ class ConsoleProgress(RunListener):
         self._ticker: threading.Thread | None = None
         self._total = 0
         self._done = 0
+        self._progress_lines = _ProgressLines(self._print)
 
     def _print(self, text: str) -> None:
         with self._lock:
@@ -65,6 +80,9 @@ class ConsoleProgress(RunListener):
             self._running.clear()
             self._last_note.clear()
         self._print(f"Running pipeline '{pipeline_name}' ({node_count} nodes), run {run_id}")
+        progress = logging.getLogger(PROGRESS_LOGGER)
+        progress.setLevel(logging.INFO)
+        progress.addHandler(self._progress_lines)
         self._stop.clear()
         self._ticker = threading.Thread(target=self._heartbeat, daemon=True)
         self._ticker.start()
@@ -90,6 +108,7 @@ class ConsoleProgress(RunListener):
 
     def run_finished(self, result):  # noqa: D102
         self._stop.set()
+        logging.getLogger(PROGRESS_LOGGER).removeHandler(self._progress_lines)
         counts = ", ".join(f"{n} {s}" for s, n in result.summary().items() if n)
         self._print(f"Run {result.run_id}: {result.status} in {result.duration_s:.2f}s ({counts})")
 

@@ -1,12 +1,12 @@
 """Tuner: a TFX-style tuner_fn module runs unchanged; Trainer gets the best values; reruns are cached."""
 
+import io
 import json
-import logging
 from pathlib import Path
 
 from components import Trainer, Tuner
 from components.tuner.trials import BEST_HYPERPARAMETERS_FILE, TUNER_RESULTS_FILE
-from pipelines import LocalRunner, Output, Pipeline, component
+from pipelines import ConsoleProgress, LocalRunner, Output, Pipeline, component
 from pipelines.artifacts import Schema
 from tests.components.examples_fixture import synthetic_examples, write_contract
 
@@ -83,9 +83,9 @@ def _pipeline(tmp_path: Path, tuner_module: str, with_trainer: bool = True) -> P
     return Pipeline("tuning", str(tmp_path / "root"), nodes)
 
 
-def test_tuner_finds_best_values_trainer_receives_them_and_rerun_is_cached(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="starling.progress")
-    result = LocalRunner().run(_pipeline(tmp_path, TUNER_MODULE))
+def test_tuner_finds_best_values_trainer_receives_them_and_rerun_is_cached(tmp_path):
+    console = io.StringIO()
+    result = LocalRunner(listener=ConsoleProgress(console)).run(_pipeline(tmp_path, TUNER_MODULE))
     assert result.status == "COMPLETE", result.nodes["Tuner"].error or result.nodes["Trainer"].error
     rows = json.loads(Path(result.output("Tuner", "tuner_results").path(TUNER_RESULTS_FILE)).read_text())
     assert len(rows) == 2 and rows[0]["score"] <= rows[1]["score"]  # val_loss: best (lowest) first
@@ -95,9 +95,9 @@ def test_tuner_finds_best_values_trainer_receives_them_and_rerun_is_cached(tmp_p
     model = result.output("Trainer", "model")
     received = json.loads(Path(model.path("Format-Serving", "hyperparameters.json")).read_text())
     assert received == best["values"]
-    progress = [record.getMessage() for record in caplog.records if record.name == "starling.progress"]
-    assert progress[0].startswith("Tuner: trial 1/2 val_loss=") and "best=" in progress[0]
-    assert progress[1].startswith("Tuner: trial 2/2") and f"best={rows[0]['score']:.4f}" in progress[1]
+    progress = [line for line in console.getvalue().splitlines() if line.startswith("  ▶ Tuner: trial")]
+    assert progress[0].startswith("  ▶ Tuner: trial 1/2 val_loss=") and "best=" in progress[0]
+    assert progress[1].startswith("  ▶ Tuner: trial 2/2") and f"best={rows[0]['score']:.4f}" in progress[1]
 
     rerun = LocalRunner().run(_pipeline(tmp_path, TUNER_MODULE))
     assert rerun.nodes["Tuner"].status == "CACHED" and rerun.nodes["Trainer"].status == "CACHED"

@@ -21,3 +21,12 @@ def test_pipeline_wires_every_component(tmp_path):
     pipeline = create_pipeline(root=str(tmp_path), data_root=str(tmp_path / "data"))
     assert pipeline.node_ids[:2] == ["ImportSchemaGen", "CsvExampleGen"]  # rows are checked against it
     assert pipeline.node_ids[-1] == "Pusher"
+
+
+def test_trainer_trains_with_the_tuners_best_hyperparameters(tmp_path):
+    pipeline = create_pipeline(root=str(tmp_path), data_root=str(tmp_path / "data"))
+    ids = pipeline.node_ids
+    assert ids.index("Transform") < ids.index("Tuner") < ids.index("Trainer")
+    trainer = next(node for node in pipeline.nodes if node.id == "Trainer")
+    hyperparameters = trainer.inputs["hyperparameters_artifact"]
+    assert (hyperparameters.producer.id, hyperparameters.output_name) == ("Tuner", "best_hyperparameters")
