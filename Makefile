@@ -36,6 +36,7 @@ bench: install
 	$(PY) benchmarks/transform_trainer.py --update-readme
 	$(PY) benchmarks/ctr_pipeline.py --update-readme
 	$(PY) benchmarks/serving.py --update-readme
+	$(PY) benchmarks/ui.py --update-readme
 
 flink-up: install
 	bash scripts/flink/up.sh
