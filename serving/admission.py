@@ -24,7 +24,8 @@ class LimiterOptions:
     Attributes:
         latency_target_ms: The p99 the admitted requests should stay under.
         initial_limit: Requests in flight allowed at start.
-        min_limit: The limit never drops below this.
+        min_limit: The limit never drops below this: keep it at least one full batch, or a
+            shrinking limit starves the batcher and throughput collapses with it.
         max_limit: Nor rises above this.
         window: Completed requests per adjustment.
         min_success_rate: A window with a lower share of successes cuts the limit.
@@ -32,7 +33,7 @@ class LimiterOptions:
 
     latency_target_ms: float = 50.0
     initial_limit: int = 64
-    min_limit: int = 4
+    min_limit: int = 64
     max_limit: int = 1024
     window: int = 64
     min_success_rate: float = 0.9

@@ -122,6 +122,7 @@ class Inference:
         finally:
             self.metrics.concurrency_limit.set(int(self.limiter.limit))
             self.metrics.queue_depth.set(self.limiter.in_flight)
+            self.metrics.loop_lag.set(self.batcher.loop_lag)
 
     def _finish(self, api: str, model_name: str, version: str, code: str, started: float,
                 admitted: bool, queued: float | None) -> None:

@@ -46,6 +46,8 @@ class ServerMetrics:
                             ["model"], registry=self.registry)
         self.concurrency_limit = Gauge("starling_concurrency_limit", "The adaptive concurrency limit",
                                        registry=self.registry)
+        self.loop_lag = Gauge("starling_event_loop_lag_seconds", "How late the event loop's timers fire",
+                              registry=self.registry)
         self.request_log_errors = Counter("starling_request_log_errors", "Request-log writes that failed",
                                           registry=self.registry)
         self.registry.register(_LoadedVersions(loaded_versions))

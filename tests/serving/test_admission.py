@@ -30,7 +30,7 @@ def test_the_limit_sheds_when_reached():
 
 
 def test_slow_or_failing_windows_cut_the_limit_and_fast_full_ones_raise_it():
-    options = LimiterOptions(latency_target_ms=50, initial_limit=40, window=8)
+    options = LimiterOptions(latency_target_ms=50, initial_limit=40, min_limit=4, window=8)
     slow = AdaptiveLimiter(options)
     run_window(slow, latency=0.045)
     assert slow.limit < 40
