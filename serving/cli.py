@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 
 
 def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
@@ -40,6 +42,8 @@ def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
 
 def run_server(args: argparse.Namespace) -> int:
     """Builds the options and serves until interrupted; 2 on a configuration error."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
     from serving.admission import LimiterOptions
     from serving.batcher import BatchingOptions
     from serving.model_config import ConfigError, VersionPolicy, parse_labels, read_config_file
