@@ -35,6 +35,7 @@ bench: install
 	$(PY) benchmarks/data_ingestion.py --update-readme
 	$(PY) benchmarks/transform_trainer.py --update-readme
 	$(PY) benchmarks/ctr_pipeline.py --update-readme
+	$(PY) benchmarks/training_loop.py --update-readme
 	$(PY) benchmarks/serving.py --update-readme
 	$(PY) benchmarks/ui.py --update-readme
 
