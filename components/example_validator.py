@@ -47,8 +47,8 @@ def _environment(schema: Any, name: str) -> str | None:
 @component(name="ExampleValidator")
 def example_validator(statistics: Input[ExampleStatistics], schema: Input[Schema],
                       anomalies: Output[ExampleAnomalies],
-                      previous_statistics: Input[ExampleStatistics] = None,
-                      serving_statistics: Input[ExampleStatistics] = None,
+                      previous_statistics: Input[ExampleStatistics] | None = None,
+                      serving_statistics: Input[ExampleStatistics] | None = None,
                       halt_on_anomalies: Parameter[bool] = False,
                       drift_thresholds: Parameter[dict | None] = None,
                       skew_thresholds: Parameter[dict | None] = None):

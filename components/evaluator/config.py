@@ -91,7 +91,7 @@ def _metric_config(name: str, options: dict[str, Any], gated_slices: list | None
         threshold.change_threshold.absolute.value = abs(float(options["max_increase"]))
     if threshold.ByteSize() and gated_slices is None:
         config.threshold.CopyFrom(threshold)
-    elif threshold.ByteSize():
+    elif threshold.ByteSize() and gated_slices is not None:
         per_slice = config.per_slice_thresholds.add()
         per_slice.slicing_specs.extend(tfma.SlicingSpec(feature_keys=list(keys)) for keys in gated_slices)
         per_slice.threshold.CopyFrom(threshold)
