@@ -97,6 +97,12 @@ def test_compare_two_days_shows_the_auc_delta(page, ui_url, demo_store, tmp_path
     page.goto(f"{ui_url}/models")
     assert page.locator("table.models").get_by_text("BLESSED", exact=True).is_visible()
     page.screenshot(path=str(tmp_path / "models.png"), full_page=True)
+    model_ids = [result.output("fixed_model", "model").id for result in (first, second)]
+    for model_id in reversed(model_ids):
+        page.get_by_label(f"select model {model_id}").check()
+    page.locator("#compare-selected").click()
+    page.wait_for_url(re.compile("/compare\\?models="))
+    assert page.locator("#verdicts th").all_inner_texts()[1:] == [f"model #{i}" for i in model_ids]
 
 
 def test_a_feature_named_like_a_script_shows_as_text(page, ui_url, demo_store, tmp_path):

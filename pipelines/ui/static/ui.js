@@ -40,11 +40,12 @@ function wireComparePicker() {
   if (!link) { return; }
   var boxes = document.querySelectorAll("input.pick");
   function update() {
-    // Oldest first, so deltas read as "what changed since the earlier run".
+    // Oldest first, so deltas read as "what changed since the earlier run (or model)".
     var names = Array.prototype.filter.call(boxes, function (b) { return b.checked; })
       .sort(function (a, b) { return Number(a.dataset.id) - Number(b.dataset.id); })
       .map(function (b) { return encodeURIComponent(b.value); });
-    link.href = "/compare" + (names.length ? "?runs=" + names.join(",") : "");
+    var param = link.dataset.param || "runs";
+    link.href = "/compare" + (names.length ? "?" + param + "=" + names.join(",") : "");
     link.classList.toggle("ready", names.length >= 2);
   }
   boxes.forEach(function (box) { box.addEventListener("change", update); });
