@@ -130,7 +130,7 @@ class Inference:
         elapsed = time.perf_counter() - started
         server_failure = code in ("INTERNAL", "DEADLINE_EXCEEDED")
         if admitted:
-            delay = elapsed if queued is None else queued + self.batcher.loop_lag
+            delay = elapsed if queued is None else queued
             self.limiter.release(delay, not server_failure)
             self.metrics.queue_depth.set(self.limiter.in_flight)
             self.metrics.latency.labels(model_name, api).observe(elapsed)
