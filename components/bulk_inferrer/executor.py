@@ -101,7 +101,7 @@ def _examples_writer(output: Examples, columns: dict[str, str]) -> Writer:
 
 @component(name="BulkInferrer")
 def bulk_inferrer(examples: Input[Examples], model: Input[Model], inference_result: Output[InferenceResult],
-                  model_blessing: Input[ModelBlessing] = None, splits: Parameter[list | None] = None,
+                  model_blessing: Input[ModelBlessing] | None = None, splits: Parameter[list | None] = None,
                   signature_name: Parameter[str] = "serving_default"):
     """Writes the model's PredictionLogs for the chosen splits (all when none are chosen).
 
@@ -122,7 +122,8 @@ def bulk_inferrer(examples: Input[Examples], model: Input[Model], inference_resu
 
 @component(name="BulkInferrerExamples")
 def bulk_inferrer_examples(examples: Input[Examples], model: Input[Model], output_examples: Output[Examples],
-                           output_example_spec: Parameter[dict], model_blessing: Input[ModelBlessing] = None,
+                           output_example_spec: Parameter[dict],
+                           model_blessing: Input[ModelBlessing] | None = None,
                            splits: Parameter[list | None] = None,
                            signature_name: Parameter[str] = "serving_default"):
     """Writes the chosen splits again with the model's predictions added as features.

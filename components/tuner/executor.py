@@ -71,7 +71,7 @@ def _fn_args(examples: Examples, schema: Schema, transform_graph: TransformGraph
 
 @component(name="Tuner")
 def tuner(examples: Input[Examples], schema: Input[Schema], best_hyperparameters: Output[HyperParameters],
-          tuner_results: Output[TunerResults], transform_graph: Input[TransformGraph] = None,
+          tuner_results: Output[TunerResults], transform_graph: Input[TransformGraph] | None = None,
           module_file: Parameter[UserModule | None] = None, tuner_fn: Parameter[UserModule | None] = None,
           train_steps: Parameter[int] = 100, eval_steps: Parameter[int] = 50,
           max_trials: Parameter[int | None] = None, custom_config: Parameter[dict | None] = None):
