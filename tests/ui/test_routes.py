@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
+from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
-from pipelines import LocalRunner, Pipeline
+from pipelines import LocalRunner, Output, Parameter, Pipeline, component
+from pipelines.artifacts import HyperParameters
 from pipelines.ui import StoreSource, create_app
 from tests.ui.conftest import RELEASE, SCRIPT, STARTED, downstream, hold, numbers, tiny_pipeline
 
@@ -138,6 +142,25 @@ def test_compare_runs_without_evaluations(client):
     assert "auc over spans" in page.text and "Statistics by feature" in page.text
     picker = client.get("/compare").text
     assert all(f'value="{name}"' in picker for name in names)
+
+
+@component
+def tune(best_hyperparameters: Output[HyperParameters], learning_rate: Parameter[float] = 0.1):
+    """Writes hyperparameters as the Tuner does (a KerasTuner config with its values)."""
+    Path(best_hyperparameters.path("hyperparameters.json")).write_text(
+        json.dumps({"space": [], "values": {"learning_rate": learning_rate, "units": 8}}))
+
+
+def test_compare_shows_hyperparameters_side_by_side(tmp_path):
+    for rate in (0.1, 0.25):
+        LocalRunner().run(Pipeline("tuned", str(tmp_path), [tune(learning_rate=rate)]))
+    client = TestClient(create_app(StoreSource.from_root(str(tmp_path))))
+    names = [run["name"] for run in _runs(client)["runs"]][::-1]
+    rows = {(r["group"], r["name"]): r for r in client.get(
+        "/api/compare", params={"runs": ",".join(names)}).json()["comparison"]["parameters"]}
+    rate = rows[("tune hyperparameters", "learning_rate")]
+    assert rate["values"] == [0.1, 0.25] and rate["deltas"][1] == pytest.approx(0.15)
+    assert rows[("tune hyperparameters", "units")]["differs"] is False
 
 
 def test_unknown_ids_and_bad_parameters(client):
