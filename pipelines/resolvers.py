@@ -27,6 +27,7 @@ class ResolverComponent(abc.ABC):
     """A component that reads MLMD instead of running user code."""
 
     is_resolver = True
+    driver = None  # resolvers read MLMD only
 
     def __init__(self, name: str, artifact_type: type[Artifact], output_name: str,
                  input_ports: dict[str, ArtifactPort], description: str):
@@ -92,6 +93,8 @@ def _blessed_model_of(store: MetadataStore, blessing: Artifact) -> Artifact | No
     """The Model input (port 'model') of the execution that produced a blessing."""
     from ml_metadata.proto import metadata_store_pb2
 
+    if blessing.id is None:
+        return None
     producers = [event.execution_id for event in store.events_of_artifacts([blessing.id])
                  if event.type == metadata_store_pb2.Event.OUTPUT]
     for execution in store.executions_by_id(producers):

@@ -5,17 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, overload
 
 from pipelines.dsl.annotations import Signature, read_signature
 from pipelines.dsl.code_files import code_files, is_standard_component, starling_version
-from pipelines.dsl.node import Channel, Node
+from pipelines.dsl.node import Channel, Driver, Node
 from pipelines.dsl.parameters import type_label, value_matches
 from pipelines.errors import PipelineDefinitionError
-
-# A component's driver: node parameters in, JSON-able facts about its inputs out.
-Driver = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 
 class Component:

@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipelines.artifacts import Artifact
 from pipelines.errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
-    from pipelines.dsl.component import Component
+    from pipelines.dsl.annotations import Signature
+
+
+# A component's driver: node parameters in, JSON-able facts about its inputs outside MLMD out.
+Driver = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+class NodeComponent(Protocol):
+    """What a node needs of its component: `@component` functions and resolvers alike."""
+
+    name: str
+    signature: Signature
+    is_resolver: bool
+
+    @property
+    def driver(self) -> Driver | None:
+        """Run before the cache check (None: the component has no driver)."""
+
+    @property
+    def source_fingerprint(self) -> str:
+        """A hash of the code the component runs (part of every cache key)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -47,14 +67,14 @@ class Node:
 
     def __init__(
         self,
-        component: Component,
-        inputs: dict[str, Channel | None],
+        component: NodeComponent,
+        inputs: Mapping[str, Channel | None],
         parameters: dict[str, Any],
         *,
         enable_cache: bool | None = None,
     ):
         self.component = component
-        self.inputs = inputs
+        self.inputs: dict[str, Channel | None] = dict(inputs)
         self.parameters = parameters
         self.enable_cache = enable_cache
         self.explicit_id: str | None = None

@@ -65,7 +65,7 @@ def from_proto(proto: Any, type_name: str) -> Artifact:
     artifact = cls(uri=proto.uri, id=proto.id,
                    state=metadata_store_pb2.Artifact.State.Name(proto.state))
     if cls is Artifact:
-        artifact.TYPE_NAME = type_name  # an unregistered type keeps its own name
+        vars(artifact)["TYPE_NAME"] = type_name  # an unregistered type keeps its own name
     declared = cls.declared_properties()
     for name, value in proto.properties.items():
         decoded = get_value(value)

@@ -24,20 +24,18 @@ import os
 import shutil
 import socket
 import traceback
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from pipelines.artifacts import Artifact
 from pipelines.caching import cache_key
 from pipelines.dsl.node import Node
 from pipelines.errors import HaltPipeline
 from pipelines.metadata.store import MetadataStore
+from pipelines.resolvers import ResolverComponent
 from pipelines.runner import publish
 from pipelines.runner.context import ExecutionContext, executing
 from pipelines.runner.failures import describe_error
 from pipelines.runner.results import CACHED, COMPLETE, FAILED, NodeResult
-
-if TYPE_CHECKING:
-    from pipelines.resolvers import ResolverComponent
 
 _INHERITED_PROPERTIES = ("span", "version")
 HALTED = "halted"  # execution property: the component stopped the run on purpose, and why
@@ -140,7 +138,9 @@ def _present(artifacts: dict[str, Artifact | None]) -> dict[str, Artifact]:
 
 def _resolve(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None], key: str,
              properties: dict[str, Any]) -> NodeResult:
-    component = cast("ResolverComponent", node.component)
+    component = node.component
+    if not isinstance(component, ResolverComponent):
+        raise TypeError(f"node '{node.id}': {component!r} is not a resolver")
     output_name = component.output_name
     if node.inputs and _uses_cache(node, env):  # pinned resolvers answer the same for the same data
         hit = env.store.find_cached_outputs(key, event_type="INTERNAL_OUTPUT")
@@ -249,10 +249,11 @@ def invoke_component(node: Node, inputs: dict[str, Artifact | None], outputs: di
     The function runs with `context` as the current execution and a fresh scratch directory at
     `context.temp_dir`, removed afterwards. Exceptions propagate.
     """
+    function = getattr(node.component, "function")  # noqa: B009 (a @component, not a resolver)
     os.makedirs(context.temp_dir, exist_ok=True)
     try:
         with executing(context):
-            node.component.function(**inputs, **outputs, **node.parameters)
+            function(**inputs, **outputs, **node.parameters)
     finally:
         shutil.rmtree(context.temp_dir, ignore_errors=True)
 
