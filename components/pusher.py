@@ -10,9 +10,8 @@ import uuid
 from pathlib import Path
 
 from pipelines import Input, Output, Parameter, component
-from pipelines.artifacts import InfraBlessing, Model, ModelBlessing, PushedModel
+from pipelines.artifacts import SERVING_MODEL_DIR, InfraBlessing, Model, ModelBlessing, PushedModel
 
-SERVING_MODEL_DIR = "Format-Serving"
 _VERSION = re.compile(r"^\d+$")
 
 

@@ -16,9 +16,8 @@ import numpy as np
 from components.artifact_io import examples_files
 from components.calibrator.export import RAW_SCORE_KEY, export_calibrated_model
 from components.calibrator.isotonic import expected_calibration_error, fit_isotonic
-from components.trainer.executor import SERVING_MODEL_DIR
 from pipelines import Input, Output, Parameter, component
-from pipelines.artifacts import Examples, Model
+from pipelines.artifacts import SERVING_MODEL_DIR, Examples, Model
 
 BATCH = 1024
 

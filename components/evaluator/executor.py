@@ -11,10 +11,8 @@ from components.beam import new_pipeline
 from components.evaluator import config as eval_configs
 from components.evaluator import results
 from pipelines import Input, Output, Parameter, component
-from pipelines.artifacts import Examples, Model, ModelBlessing, ModelEvaluation
+from pipelines.artifacts import SERVING_MODEL_DIR, Examples, Model, ModelBlessing, ModelEvaluation
 from pipelines.reports.evaluation import EvaluationReport
-
-SERVING_MODEL_DIR = "Format-Serving"
 
 
 def _saved_model(model: Model) -> str:
@@ -46,7 +44,7 @@ def run_tfma(examples_pattern: str, candidate: str, baseline: str | None, eval_c
 
 @component(name="Evaluator")
 def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output[ModelEvaluation],
-              blessing: Output[ModelBlessing], baseline_model: Input[Model] = None,
+              blessing: Output[ModelBlessing], baseline_model: Input[Model] | None = None,
               eval_config: Parameter[Any] = None, example_split: Parameter[str] = "eval",
               min_slice_size: Parameter[int] = eval_configs.DEFAULT_MIN_SLICE_SIZE):
     """Evaluates `model` on slices of one split; blesses it when every threshold holds.
@@ -67,24 +65,25 @@ def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output
         raise ValueError("Evaluator: eval_config is required (at least {'label_key': ...})")
     if isinstance(eval_config, dict) and "min_slice_size" in eval_config:
         min_slice_size = int(eval_config["min_slice_size"])
-    has_baseline = baseline_model is not None and baseline_model.id != model.id
-    if baseline_model is not None and not has_baseline:  # e.g. an unpinned latest_blessed_model()
+    baseline = baseline_model if baseline_model is not None and baseline_model.id != model.id else None
+    has_baseline = baseline is not None
+    if baseline_model is not None and baseline is None:  # e.g. an unpinned latest_blessed_model()
         note = f"the baseline is the candidate itself (Model #{model.id}): no baseline comparison"
         print(f"Evaluator: {note}")
         evaluation.properties["baseline_note"] = note
     config = eval_configs.fit_to_models(eval_configs.as_eval_config(eval_config), has_baseline)
     run_tfma(examples_file_pattern(examples, example_split), _saved_model(model),
-             _saved_model(baseline_model) if has_baseline else None, config, evaluation.uri)
+             _saved_model(baseline) if baseline is not None else None, config, evaluation.uri)
     summary = results.summarize(evaluation.uri, min_slice_size, has_baseline)
     summary["candidate_model_id"] = model.id
-    summary["baseline_model_id"] = baseline_model.id if has_baseline else None
+    summary["baseline_model_id"] = baseline.id if baseline is not None else None
     results.write_summary(summary, evaluation.uri)
     EvaluationReport(summary).save(evaluation.path("report.html"))
     blessed = bool(summary["blessed"])
     blessing.blessed = int(blessed)
     blessing.properties["current_model_id"] = model.id
-    if has_baseline:
-        blessing.properties["baseline_model_id"] = baseline_model.id
+    if baseline is not None:
+        blessing.properties["baseline_model_id"] = baseline.id
     if not blessed:
         blessing.properties["failures"] = results.describe_failures(summary)[:2000]
     evaluation.properties["blessed"] = int(blessed)

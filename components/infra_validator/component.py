@@ -14,9 +14,8 @@ from components.infra_validator.queries import (
     signature_inputs,
 )
 from components.infra_validator.sandbox import SandboxError, SandboxServer
-from components.pusher import SERVING_MODEL_DIR
 from pipelines import Input, Output, Parameter, component
-from pipelines.artifacts import Examples, InfraBlessing, Model
+from pipelines.artifacts import SERVING_MODEL_DIR, Examples, InfraBlessing, Model
 
 log = logging.getLogger("starling.components")
 BLESSED_FILE = "INFRA_BLESSED"

@@ -12,12 +12,19 @@ from components.trainer.fn_args import FnArgs
 from components.trainer.warm_start import collect_remaps
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component
-from pipelines.artifacts import Examples, HyperParameters, Model, ModelRun, Schema, TransformGraph
+from pipelines.artifacts import (
+    SERVING_MODEL_DIR,
+    Examples,
+    HyperParameters,
+    Model,
+    ModelRun,
+    Schema,
+    TransformGraph,
+)
 from pipelines.dsl.module_reference import bind_to_project
 from pipelines.dsl.node import Channel, Node
 
 _LOG = logging.getLogger(__name__)
-SERVING_MODEL_DIR = "Format-Serving"
 HYPERPARAMETERS_FILE = "hyperparameters.json"
 
 

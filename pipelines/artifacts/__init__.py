@@ -9,6 +9,7 @@ from pipelines.artifacts.properties import (
     StringProperty,
 )
 from pipelines.artifacts.standard import (
+    SERVING_MODEL_DIR,
     STANDARD_TYPES,
     ExampleAnomalies,
     Examples,
@@ -29,6 +30,7 @@ from pipelines.artifacts.standard import (
 )
 
 __all__ = [
+    "SERVING_MODEL_DIR",
     "STANDARD_TYPES",
     "Artifact",
     "ArtifactProperty",

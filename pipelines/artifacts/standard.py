@@ -8,6 +8,9 @@ from __future__ import annotations
 from pipelines.artifacts.base import Artifact
 from pipelines.artifacts.properties import IntProperty, StringListProperty
 
+# The directory inside a Model artifact that holds its serving SavedModel (TFX's name).
+SERVING_MODEL_DIR = "Format-Serving"
+
 
 class SpannedArtifact(Artifact):
     """An artifact that belongs to one data span (and version), split into named splits."""
@@ -69,7 +72,7 @@ class Model(Artifact):
 
     TYPE_NAME = "Model"
     BASE_TYPE = "MODEL"
-    LAYOUT = "Format-Serving/ (SavedModel), optionally Format-TFMA/"
+    LAYOUT = f"{SERVING_MODEL_DIR}/ (SavedModel), optionally Format-TFMA/"
 
 
 class ModelRun(Artifact):
