@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from pipelines.ui import artifacts as artifact_queries
 from pipelines.ui import models as model_queries
 from pipelines.ui import queries
+from pipelines.ui.lineage_graph import lineage_graph
 from pipelines.ui.pages import (
     DEFAULT_METRIC,
     artifacts_listing,
@@ -63,7 +64,7 @@ def artifact(request: Request) -> JSONResponse:
 def lineage(request: Request) -> JSONResponse:
     """GET /api/lineage/ID: the artifact's up- and downstream graph (nodes and edges)."""
     artifact_id = request.path_params["artifact_id"]
-    return _json(read(request, lambda store: artifact_queries.lineage_graph(store, artifact_id)))
+    return _json(read(request, lambda store: lineage_graph(store, artifact_id)))
 
 
 def compare(request: Request) -> JSONResponse:

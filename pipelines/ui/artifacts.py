@@ -6,9 +6,7 @@ import dataclasses
 from typing import Any
 
 from pipelines.artifacts import Artifact
-from pipelines.metadata import DOWNSTREAM, UPSTREAM, LineageTree, MetadataStore, lineage
-from pipelines.metadata.store import ExecutionRecord
-from pipelines.ui.graph_svg import GraphEdge, GraphNode
+from pipelines.metadata import MetadataStore
 from pipelines.ui.queries import DEFAULT_PAGE_SIZE, NotFound, event_port, node_status
 
 # Artifact types whose directory holds something `pipelines.reports` renders.
@@ -114,58 +112,3 @@ def artifact_report_html(store: MetadataStore, artifact_id: int) -> str:
     from pipelines.reports.evaluation import EvaluationReport
 
     return EvaluationReport.from_uri(artifact.uri).html()
-
-
-@dataclasses.dataclass
-class LineageGraph:
-    """Artifacts and executions up- and downstream of one artifact, ready to draw or serialise."""
-
-    nodes: list[GraphNode]
-    edges: list[GraphEdge]
-
-
-def lineage_graph(store: MetadataStore, artifact_id: int, max_depth: int = 8) -> LineageGraph:
-    """The artifact's upstream and downstream lineage merged into one graph."""
-    found = store.artifacts_by_id([artifact_id])
-    if not found:
-        raise NotFound(f"no artifact with id {artifact_id} in {store.location}")
-    nodes: dict[str, GraphNode] = {}
-    edges: set[tuple[str, str, str]] = set()
-    for direction in (UPSTREAM, DOWNSTREAM):
-        tree = lineage(store, artifact_id, direction, max_depth=max_depth)
-        _add_tree(tree, direction, nodes, edges, artifact_id)
-    return LineageGraph(list(nodes.values()),
-                        [GraphEdge(source, target, label) for source, target, label in sorted(edges)])
-
-
-def _add_tree(tree: LineageTree, direction: str, nodes: dict[str, GraphNode],
-              edges: set[tuple[str, str, str]], focus: int) -> None:
-    artifact_key = f"a{tree.artifact.id}"
-    nodes.setdefault(artifact_key, _artifact_node(tree.artifact, focus))
-    for step in tree.steps:
-        execution_key = f"e{step.execution.id}"
-        nodes.setdefault(execution_key, _execution_node(step.execution))
-        if direction == UPSTREAM:
-            edges.add((execution_key, artifact_key, ""))
-        else:
-            edges.add((artifact_key, execution_key, ""))
-        for port, subtree in step.artifacts:
-            sub_key = f"a{subtree.artifact.id}"
-            if direction == UPSTREAM:
-                edges.add((sub_key, execution_key, port))
-            else:
-                edges.add((execution_key, sub_key, port))
-            _add_tree(subtree, direction, nodes, edges, focus)
-
-
-def _artifact_node(artifact: Artifact, focus: int) -> GraphNode:
-    span = artifact.properties.get("span")
-    return GraphNode(f"a{artifact.id}", f"{artifact.type_name} #{artifact.id}",
-                     f"span {span}" if span is not None else artifact.state, status="ARTIFACT",
-                     href=f"/artifacts/{artifact.id}", highlight=artifact.id == focus)
-
-
-def _execution_node(execution: ExecutionRecord) -> GraphNode:
-    return GraphNode(f"e{execution.id}", execution.node_id,
-                     f"execution {execution.id}", status=node_status(execution),
-                     data_id=str(execution.id))

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 
 from pipelines.ui import artifacts, compare, models, queries, spans_chart
 from pipelines.ui.graph_svg import GraphEdge, GraphNode, render_svg
+from pipelines.ui.lineage_graph import lineage_graph
 from pipelines.ui.templating import format_seconds
 
 DEFAULT_METRIC = "auc"
@@ -123,10 +124,10 @@ def artifact_page(request: Request) -> HTMLResponse:
 
     def query(store: Any) -> tuple[Any, Any]:
         return (artifacts.artifact_detail(store, artifact_id),
-                artifacts.lineage_graph(store, artifact_id))
+                lineage_graph(store, artifact_id))
 
     detail, graph = read(request, query)
-    return _render(request, "artifact.html", artifact=detail,
+    return _render(request, "artifact.html", artifact=detail, truncated=graph.truncated,
                    lineage=render_svg(graph.nodes, graph.edges, css_class="graph lineage"))
 
 

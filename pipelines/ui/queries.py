@@ -6,7 +6,13 @@ import dataclasses
 from typing import Any
 
 from pipelines.artifacts import Artifact
-from pipelines.metadata.store import PIPELINE_CONTEXT, RUN_CONTEXT, ExecutionRecord, MetadataStore
+from pipelines.metadata.store import (
+    PIPELINE_CONTEXT,
+    RUN_CONTEXT,
+    ExecutionRecord,
+    MetadataStore,
+    quoted,
+)
 from pipelines.runner.launcher import DRIVER_FACTS, recorded_facts
 from pipelines.ui import inferred
 from pipelines.ui.source import StoreUnavailable
@@ -137,7 +143,7 @@ def list_runs(store: MetadataStore, pipeline: str | None = None, status: str | N
     """One page of runs, newest first, filtered by pipeline and status.
 
     Filters are matched against the known pipelines and statuses before they reach MLMD's filter
-    query, so no user text is ever spliced into it.
+    query, so no user text is ever spliced into it; a stored name is quoted, whatever it holds.
     """
     from ml_metadata.metadata_store import metadata_store
 
@@ -146,7 +152,7 @@ def list_runs(store: MetadataStore, pipeline: str | None = None, status: str | N
         return RunsPage([], pipelines, None)
     clauses = [f"type = '{RUN_CONTEXT}'"]
     if pipeline:
-        clauses.append(f"custom_properties.pipeline_name.string_value = '{pipeline}'")
+        clauses.append(f"custom_properties.pipeline_name.string_value = {quoted(pipeline)}")
     if status:
         clauses.append(f"custom_properties.status.string_value = '{status}'")
     if before is not None:
