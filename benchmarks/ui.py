@@ -2,7 +2,8 @@
 
 The UI is served by uvicorn on a loopback port and each page is fetched over HTTP (server time
 plus loopback; no browser rendering). The large store is written through `MetadataStore`, the way
-the runner records runs: ten-node chains, every other run fully CACHED.
+the runner records runs: ten-node chains, every other run fully CACHED, each new chain starting
+from the previous one's last output (as a warm start does), so lineage reaches back to day one.
 
     .venv/bin/python benchmarks/ui.py [--executions 10000] [--repeats 5] [--update-readme]
 """
@@ -41,7 +42,8 @@ def generate_store(root: Path, executions: int) -> float:
             "n_nodes": NODES_PER_RUN})
         cached = run_index % 2 == 1
         outputs = (_cached_run(store, [pipeline, run], previous_outputs) if cached
-                   else _fresh_run(store, [pipeline, run], root, run_index))
+                   else _fresh_run(store, [pipeline, run], root, run_index,
+                                   previous_outputs[-1] if previous_outputs else None))
         previous_outputs = outputs
         store.update_context(run, {
             "status": "COMPLETE", "finished_at_ms": now_ms(), "duration_s": 1.0,
@@ -55,10 +57,11 @@ def _properties(node: int, run_index: int) -> dict:
             "run_id": f"generated-{run_index:05d}", "cache_key": f"{run_index // 2:08d}{node:056d}"}
 
 
-def _fresh_run(store, contexts, root: Path, run_index: int) -> list:
+def _fresh_run(store, contexts, root: Path, run_index: int, warm_start) -> list:
+    """Ten new executions; the first reads the previous fresh run's last output (a warm start)."""
     from pipelines.artifacts import Examples
 
-    outputs, upstream = [], None
+    outputs, upstream = [], warm_start
     for node in range(NODES_PER_RUN):
         inputs = {"examples": upstream} if upstream is not None else {}
         execution_id = store.start_execution(f"step_{node}", _properties(node, run_index), inputs,
@@ -110,8 +113,8 @@ def page_set(base: str) -> dict[str, str]:
     return {
         "Runs (first page)": "/runs", "Runs (a deep page)": f"/runs?before={runs[len(runs) // 2]['id']}",
         "Run (graph + panels)": f"/runs/{newest}", "Artifacts": "/artifacts",
-        "Artifact (+ lineage)": f"/artifacts/{artifact}",
-        "Oldest run's first artifact (reused by every cached run)": f"/artifacts/{first_output}",
+        "Newest artifact (+ lineage graph)": f"/artifacts/{artifact}",
+        "Oldest run's first artifact (+ lineage graph)": f"/artifacts/{first_output}",
         "Compare 2 runs": f"/compare?runs={oldest},{newest}", "Models": "/models",
         "/api/runs": "/api/runs",
     }
@@ -139,10 +142,11 @@ def demo_root(given: str | None, scratch: Path) -> tuple[Path, str]:
     return root, "7-node two-day store (tests/ui/demo_store.py)"
 
 
-def measure(executions: int, repeats: int, given_demo: str | None) -> str:
+def measure(executions: int, repeats: int, given_demo: str | None,
+            demo_label: str | None = None) -> str:
     """Both stores' page times as a Markdown table."""
     with tempfile.TemporaryDirectory(prefix="starling-ui-bench-") as scratch:
-        demo, demo_label = demo_root(given_demo, Path(scratch))
+        demo, found_label = demo_root(given_demo, Path(scratch))
         demo_times = measure_pages(demo, repeats)
         big_root = Path(scratch) / "generated"
         big_root.mkdir()
@@ -151,7 +155,7 @@ def measure(executions: int, repeats: int, given_demo: str | None) -> str:
     rows = []
     for (name, demo_ms), big_ms in zip(demo_times.items(), big_times.values(), strict=True):
         rows.append([name, f"{demo_ms[1]:.0f} ms", f"{big_ms[1]:.0f} ms (first {big_ms[0]:.0f} ms)"])
-    table = markdown_table(["page", f"demo store: {demo_label}",
+    table = markdown_table(["page", f"demo store: {demo_label or found_label}",
                             f"generated: {executions:,} executions, {executions // NODES_PER_RUN:,} runs"],
                            rows)
     return table + (f"\n\nMedian of {repeats} fetches after one warm-up, over loopback HTTP. "
@@ -164,9 +168,10 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--demo-root", help="a pipeline root to time as the demo store")
+    parser.add_argument("--demo-label", help="how the table names that store")
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
-    table = measure(args.executions, args.repeats, args.demo_root)
+    table = measure(args.executions, args.repeats, args.demo_root, args.demo_label)
     print(table)
     if args.update_readme and not update_readme("ui", table):
         print("README.md has no <!-- bench:ui --> markers; not updated", file=sys.stderr)
