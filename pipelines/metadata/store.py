@@ -249,7 +249,7 @@ class MetadataStore:
         """The newest COMPLETE execution with this cache key and its output artifacts by port."""
         from ml_metadata.metadata_store import metadata_store
 
-        query = (f"custom_properties.cache_key.string_value = '{cache_key}' AND "
+        query = (f"custom_properties.cache_key.string_value = {quoted(cache_key)} AND "
                  "last_known_state = COMPLETE")
         options = metadata_store.ListOptions(
             limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False, filter_query=query)
