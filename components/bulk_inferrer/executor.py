@@ -99,6 +99,24 @@ def _examples_writer(output: Examples, columns: dict[str, str]) -> Writer:
     return write
 
 
+def _infer_unless_refused(model: Model, model_blessing: ModelBlessing | None, examples: Examples,
+                          splits: list | None, signature_name: str, output: Artifact,
+                          write: Writer) -> list[str] | None:
+    """Runs inference unless the model is NOT_BLESSED; records `inferred` (and why not) on `output`.
+
+    Returns:
+        The splits inferred, or None when refused.
+    """
+    refused = _refusal(model, model_blessing)
+    output.properties["inferred"] = 0 if refused else 1
+    if refused:
+        output.properties["refused"] = refused
+        return None
+    chosen = _chosen_splits(examples, splits)
+    _run_inference(_serving_dir(model), signature_name, examples, chosen, write)
+    return chosen
+
+
 @component(name="BulkInferrer")
 def bulk_inferrer(examples: Input[Examples], model: Input[Model], inference_result: Output[InferenceResult],
                   model_blessing: Input[ModelBlessing] | None = None, splits: Parameter[list | None] = None,
@@ -109,15 +127,10 @@ def bulk_inferrer(examples: Input[Examples], model: Input[Model], inference_resu
         ValueError: a chosen split does not exist.
         FileNotFoundError: the model has no serving SavedModel.
     """
-    refused = _refusal(model, model_blessing)
-    inference_result.properties["inferred"] = 0 if refused else 1
-    if refused:
-        inference_result.properties["refused"] = refused
-        return
-    chosen = _chosen_splits(examples, splits)
-    inference_result.properties["split_names"] = ",".join(chosen)
-    _run_inference(_serving_dir(model), signature_name, examples, chosen,
-                   _prediction_log_writer(inference_result))
+    chosen = _infer_unless_refused(model, model_blessing, examples, splits, signature_name, inference_result,
+                                   _prediction_log_writer(inference_result))
+    if chosen:
+        inference_result.properties["split_names"] = ",".join(chosen)
 
 
 @component(name="BulkInferrerExamples")
@@ -132,16 +145,11 @@ def bulk_inferrer_examples(examples: Input[Examples], model: Input[Model], outpu
         OutputExampleSpecError: the spec is malformed.
         ValueError: a chosen split does not exist.
     """
-    columns = output_columns(output_example_spec)
-    refused = _refusal(model, model_blessing)
-    output_examples.properties["inferred"] = 0 if refused else 1
-    if refused:
-        output_examples.properties["refused"] = refused
-        return
-    chosen = _chosen_splits(examples, splits)
-    output_examples.split_names = chosen
-    _run_inference(_serving_dir(model), signature_name, examples, chosen,
-                   _examples_writer(output_examples, columns))
+    writer = _examples_writer(output_examples, output_columns(output_example_spec))
+    chosen = _infer_unless_refused(model, model_blessing, examples, splits, signature_name, output_examples,
+                                   writer)
+    if chosen:
+        output_examples.split_names = chosen
 
 
 def BulkInferrer(examples: Channel, model: Channel, model_blessing: Channel | None = None,
