@@ -70,7 +70,7 @@ class _LatestArtifact(ResolverComponent):
     def resolve(self, store, pipeline_name, inputs, node):
         query = _live_in_pipeline(self.artifact_type.TYPE_NAME, pipeline_name)
         if self.producer:
-            query += f" AND custom_properties.producer_node.string_value = '{self.producer}'"
+            query += f" AND custom_properties.producer_node.string_value = {quoted(self.producer)}"
         return next((a for a in store.query_artifacts(query, limit=20) if _on_disk(a)), None)
 
 
@@ -119,8 +119,8 @@ class _PreviousSpan(ResolverComponent):
         span = int(current.properties["span"])
         producer = current.properties.get("producer_node", node.inputs["current"].producer.id)
         query = (_live_in_pipeline(self.artifact_type.TYPE_NAME, pipeline_name)
-                 + f" AND custom_properties.producer_node.string_value = '{producer}'"
-                 + f" AND custom_properties.output_key.string_value = '{self.output_key}'"
+                 + f" AND custom_properties.producer_node.string_value = {quoted(str(producer))}"
+                 + f" AND custom_properties.output_key.string_value = {quoted(self.output_key)}"
                  + f" AND properties.span.int_value < {span}")
         candidates = [a for a in store.query_artifacts(query) if _on_disk(a)]
         if not candidates:

@@ -2,10 +2,11 @@
 
 import pytest
 
-from pipelines.artifacts import Artifact, Examples
+from pipelines.artifacts import Artifact, Examples, Model
 from pipelines.cli.main import main
 from pipelines.errors import MetadataError
 from pipelines.metadata import MetadataStore, sqlite_config
+from pipelines.resolvers import latest_model
 from pipelines.ui.queries import list_runs
 
 INJECTION = "Nope' OR type = 'Examples"  # unquoted, this would match every Examples artifact
@@ -62,3 +63,19 @@ def test_ui_runs_of_a_pipeline_whose_name_holds_a_quote(tmp_path):
         store.create_run_context(run, {"pipeline_name": pipeline, "status": "COMPLETE"})
     page = list_runs(store, pipeline="team's")
     assert [run.name for run in page.runs] == ["run-a"]
+
+
+def test_latest_model_resolver_quotes_its_producer(tmp_path):
+    store = MetadataStore(sqlite_config(tmp_path / "metadata.sqlite"))
+    context = store.pipeline_context("p")
+    execution_id = store.start_execution("Trainer", {}, {}, [context])
+    model = Model(uri=str(tmp_path), producer_node="it's_trainer")
+    model.state = "LIVE"
+    store.finish_execution(execution_id, "Trainer", "COMPLETE", {}, {"model": model}, [context])
+
+    def resolved(producer):
+        node = latest_model(producer=producer)
+        return node.component.resolve(store, "p", {}, node)
+
+    assert resolved("it's_trainer").id == model.id
+    assert resolved("x' OR custom_properties.producer_node.string_value = 'it's_trainer") is None
