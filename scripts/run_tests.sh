@@ -8,6 +8,7 @@ export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 PYTHONDONTWRITEBYTECODE=1
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
 .venv/bin/ruff check . || exit 1
+.venv/bin/mypy || exit 1  # pipelines, components, serving ([mypy] in setup.cfg)
 run_pytest() {
   local report=$1
   shift
