@@ -30,7 +30,7 @@ def test_penguin_compiles_and_loads_back(tmp_path):
     names = {task["taskInfo"]["name"] for task in spec["root"]["dag"]["tasks"].values()}
     assert names == set(compiled.node_ids) and "Evaluator" in names
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == {
-        "root", "data_root", "serving_base", "train_steps", "min_accuracy"}
+        "root", "data_root", "serving_base", "train_steps", "tune_steps", "max_trials", "min_accuracy"}
 
 
 def _outputs(root, step):
