@@ -32,12 +32,6 @@ def check_splits(splits: Mapping[str, int]) -> None:
             raise ValueError(f"splits: weight of '{name}' must be a positive integer, got {weight!r}")
 
 
-def split_of(key: bytes, splits: Mapping[str, int]) -> int:
-    """The index of the split a hash key falls in; the same key always lands in the same split."""
-    bucket = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") % sum(splits.values())
-    return split_of_bucket(bucket, splits)
-
-
 def split_of_bucket(bucket: int, splits: Mapping[str, int]) -> int:
     """The split of a bucket in `range(sum of weights)`: the first `weight` buckets are the first split's."""
     for index, weight in enumerate(splits.values()):
@@ -130,7 +124,7 @@ class SplitWriter:
         self.splits = splits
         self.names = list(splits)
         self.counts = [0] * len(self.names)
-        total = sum(splits.values())  # split_of, unrolled for speed: bucket -> split index
+        total = sum(splits.values())  # bucket -> split index, looked up per record in write()
         self._buckets = (total, [split_of_bucket(bucket, splits) for bucket in range(total)])
         paths = [shard_path(examples_uri, name, file_index, file_count) for name in self.names]
         plain = CompressionTypes.UNCOMPRESSED
