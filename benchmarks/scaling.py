@@ -65,10 +65,15 @@ def measure(rows: int) -> str:
             if beam_args is None:
                 table.append([label, note, "", "", "", "", ""])
                 continue
-            result = run_measured(PIPELINE.format(
-                data=str(csv.parent), schema=str(REPO / "schemas" / "ctr.pbtxt"),
-                module=str(REPO / "templates" / "ctr" / "preprocessing.py"),
-                root=str(Path(work) / f"root-{index}"), beam_args=beam_args, components=COMPONENTS))
+            try:
+                result = run_measured(PIPELINE.format(
+                    data=str(csv.parent), schema=str(REPO / "schemas" / "ctr.pbtxt"),
+                    module=str(REPO / "templates" / "ctr" / "preprocessing.py"),
+                    root=str(Path(work) / f"root-{index}"), beam_args=beam_args, components=COMPONENTS))
+            except RuntimeError as error:  # the table says which set-up failed; the log says why
+                print(error, file=sys.stderr)
+                table.append([label, "failed (see stderr)", "", "", "", "", ""])
+                continue
             seconds = [result[name] for name in COMPONENTS]
             total = sum(seconds)
             table.append([label, *(f"{s:.1f}" for s in seconds), f"{total:.1f}", f"{rows / total:,.0f}",

@@ -40,7 +40,9 @@ taskmanager:
   host: 127.0.0.1
   numberOfTaskSlots: 2
   memory:  # Beam's batch jobs open many channels: a larger network pool than Flink's default
-    process: {size: 3072m}
+    process: {size: 4096m}
+    task: {off-heap: {size: 768m}}  # the Fn API's gRPC buffers to the Python workers are direct memory
+    framework: {off-heap: {size: 256m}}
     network: {min: 640m, max: 640m}
     managed: {fraction: 0.3}
   network:  # Flink's sort shuffle wants 512 buffers per partition; TFMA's jobs have many
