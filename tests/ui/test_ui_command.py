@@ -72,3 +72,19 @@ def test_bad_arguments_are_one_line_errors(capsys):
     assert "--port must be between 1 and 65535" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["ui", "--root", ".", "--metadata", "sqlite:x"])
+
+
+def test_serving_pages_imports_no_tensorflow(tiny_root):
+    code = (
+        "import sys\n"
+        "from starlette.testclient import TestClient\n"
+        "from pipelines.ui import StoreSource, create_app\n"
+        f"client = TestClient(create_app(StoreSource.from_root({str(tiny_root)!r})))\n"
+        "name = client.get('/api/runs').json()['runs'][0]['name']\n"
+        "for url in ('/runs', '/runs/' + name, '/artifacts', '/models', '/compare'):\n"
+        "    assert client.get(url).status_code == 200, url\n"
+        "print(sorted(m for m in ('tensorflow', 'apache_beam', 'tensorflow_model_analysis')"
+        " if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
