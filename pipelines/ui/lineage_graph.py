@@ -17,7 +17,7 @@ from pipelines.ui.graph_svg import GraphEdge, GraphNode
 from pipelines.ui.queries import NotFound, event_port, node_status
 
 MAX_NODES = 120
-MAX_LEVELS = 12
+MAX_LEVELS = 60  # a second bound, on MLMD round trips: three per level
 
 
 @dataclasses.dataclass
@@ -60,8 +60,8 @@ class _Walk:
                                upstream)
             frontier = self._far_side(executions, away, upstream)
             if self.full():
-                self.truncated = self.truncated or bool(frontier)
-                return
+                break
+        self.truncated = self.truncated or bool(frontier)
 
     def _far_side(self, executions: dict[int, ExecutionRecord], away: int, upstream: bool) -> list[int]:
         events = [e for e in self.store.events_of_executions(sorted(executions)) if e.type == away]
