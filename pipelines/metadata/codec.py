@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.artifacts import Artifact, artifact_class
 
+if TYPE_CHECKING:
+    from ml_metadata.proto import metadata_store_pb2
 
-def set_value(target: Any, value: Any) -> None:
+
+def set_value(target: metadata_store_pb2.Value, value: Any) -> None:
     """Writes a Python value into an MLMD `Value` message (lists and dicts as a Struct)."""
     if isinstance(value, bool):
         target.bool_value = value
@@ -26,7 +29,7 @@ def set_value(target: Any, value: Any) -> None:
         target.string_value = str(value)
 
 
-def get_value(source: Any) -> Any:
+def get_value(source: metadata_store_pb2.Value) -> Any:
     """Reads an MLMD `Value` message into a Python value."""
     kind = source.WhichOneof("value")
     if kind == "struct_value":
@@ -38,7 +41,7 @@ def get_value(source: Any) -> Any:
     return getattr(source, kind)
 
 
-def to_proto(artifact: Artifact, type_id: int) -> Any:
+def to_proto(artifact: Artifact, type_id: int) -> metadata_store_pb2.Artifact:
     """An MLMD Artifact proto for an artifact (declared properties typed, the rest custom)."""
     from ml_metadata.proto import metadata_store_pb2
 
@@ -57,7 +60,7 @@ def to_proto(artifact: Artifact, type_id: int) -> Any:
     return proto
 
 
-def from_proto(proto: Any, type_name: str) -> Artifact:
+def from_proto(proto: metadata_store_pb2.Artifact, type_name: str) -> Artifact:
     """An Artifact of the registered class for `type_name`, filled from an MLMD proto."""
     from ml_metadata.proto import metadata_store_pb2
 

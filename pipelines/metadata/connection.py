@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from pipelines.errors import MetadataError
 
+if TYPE_CHECKING:
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
 
-def sqlite_config(path: str | os.PathLike) -> Any:
+    # Where a store lives: a database (SQLite, MySQL) or a metadata gRPC service.
+    StoreConfig: TypeAlias = (metadata_store_pb2.ConnectionConfig
+                              | metadata_store_pb2.MetadataStoreClientConfig)
+
+
+def sqlite_config(path: str | os.PathLike) -> metadata_store_pb2.ConnectionConfig:
     """An MLMD ConnectionConfig for a SQLite file, created if missing.
 
     Example:
@@ -25,7 +33,7 @@ def sqlite_config(path: str | os.PathLike) -> Any:
 
 def mysql_config(
     host: str, database: str, user: str, password: str = "", port: int = 3306,
-) -> Any:
+) -> metadata_store_pb2.ConnectionConfig:
     """An MLMD ConnectionConfig for a MySQL database shared by a team.
 
     Example:
@@ -43,14 +51,14 @@ def mysql_config(
     return config
 
 
-def grpc_config(host: str, port: int = 8080) -> Any:
+def grpc_config(host: str, port: int = 8080) -> metadata_store_pb2.MetadataStoreClientConfig:
     """An MLMD client config for a metadata gRPC service (e.g. Kubeflow's metadata-grpc-service)."""
     from ml_metadata.proto import metadata_store_pb2
 
     return metadata_store_pb2.MetadataStoreClientConfig(host=host, port=port)
 
 
-def config_from_url(url: str) -> Any:
+def config_from_url(url: str) -> StoreConfig:
     """A store config from a URL.
 
     Accepted: `sqlite:PATH`, `mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, `grpc://HOST:PORT`.
@@ -77,7 +85,7 @@ def config_from_url(url: str) -> Any:
         "or grpc://HOST:PORT")
 
 
-def describe(config: Any) -> str:
+def describe(config: StoreConfig) -> str:
     """A one-line description of where a config points (no password)."""
     if not hasattr(config, "sqlite"):
         return f"grpc://{config.host}:{config.port}"
@@ -87,7 +95,7 @@ def describe(config: Any) -> str:
     return f"sqlite:{config.sqlite.filename_uri}"
 
 
-def connect(config: Any) -> Any:
+def connect(config: StoreConfig) -> metadata_store.MetadataStore:
     """Opens the MLMD store a config points at.
 
     Raises:
