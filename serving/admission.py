@@ -35,7 +35,7 @@ class LimiterOptions:
     """
 
     latency_target_ms: float = 50.0
-    initial_limit: int = 64
+    initial_limit: int = 256
     min_limit: int = 64
     max_limit: int = 1024
     window: int = 64
