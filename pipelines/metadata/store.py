@@ -7,12 +7,19 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.artifacts import Artifact
 from pipelines.errors import MetadataError
 from pipelines.metadata import codec
 from pipelines.metadata.connection import connect, describe
+
+if TYPE_CHECKING:
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+    from ml_metadata.proto.metadata_store_pb2 import Context, Event, Execution
+
+    from pipelines.metadata.connection import StoreConfig
 
 PIPELINE_CONTEXT = "pipeline"
 RUN_CONTEXT = "pipeline_run"
@@ -55,7 +62,7 @@ class MetadataStore:
         True
     """
 
-    def __init__(self, config: Any):
+    def __init__(self, config: StoreConfig):
         from ml_metadata.proto import metadata_store_pb2
 
         self.config = config
@@ -82,7 +89,7 @@ class MetadataStore:
                                     f"{reason}") from error
 
     @property
-    def mlmd(self) -> Any:
+    def mlmd(self) -> metadata_store.MetadataStore:
         """The underlying `ml_metadata.MetadataStore`, for queries Starling does not wrap."""
         return self._store
 
@@ -129,22 +136,22 @@ class MetadataStore:
 
     # -- contexts --------------------------------------------------------------------------
 
-    def pipeline_context(self, pipeline_name: str) -> Any:
+    def pipeline_context(self, pipeline_name: str) -> Context:
         """The pipeline's context, created on first use."""
         return self._get_or_create_context(PIPELINE_CONTEXT, pipeline_name, {})
 
-    def create_run_context(self, run_id: str, properties: dict[str, Any]) -> Any:
+    def create_run_context(self, run_id: str, properties: dict[str, Any]) -> Context:
         """A new context for one run of a pipeline."""
         return self._get_or_create_context(RUN_CONTEXT, run_id, properties)
 
-    def update_context(self, context: Any, properties: dict[str, Any]) -> None:
+    def update_context(self, context: Context, properties: dict[str, Any]) -> None:
         """Sets custom properties on a context (e.g. a run's final status)."""
         for name, value in properties.items():
             codec.set_value(context.custom_properties[name], value)
         with self._mlmd("put_contexts"):
             self._store.put_contexts([context])
 
-    def _get_or_create_context(self, type_name: str, name: str, props: dict[str, Any]) -> Any:
+    def _get_or_create_context(self, type_name: str, name: str, props: dict[str, Any]) -> Context:
         type_id = self._context_type_id(type_name)
         with self._mlmd("get_context_by_type_and_name"):
             existing = self._store.get_context_by_type_and_name(type_name, name)
@@ -160,7 +167,7 @@ class MetadataStore:
 
     def start_execution(
         self, component: str, properties: dict[str, Any], inputs: dict[str, Artifact],
-        contexts: Sequence[Any],
+        contexts: Sequence[Context],
     ) -> int:
         """Records a RUNNING execution with INPUT events for its input artifacts."""
         execution = self._new_execution(component, "RUNNING", properties)
@@ -171,7 +178,7 @@ class MetadataStore:
 
     def finish_execution(
         self, execution_id: int, component: str, state: str, properties: dict[str, Any],
-        outputs: dict[str, Artifact], contexts: Sequence[Any],
+        outputs: dict[str, Artifact], contexts: Sequence[Context],
     ) -> None:
         """Marks an execution COMPLETE or FAILED, publishing output artifacts with OUTPUT events.
 
@@ -188,7 +195,7 @@ class MetadataStore:
 
     def record_cached_execution(
         self, component: str, properties: dict[str, Any], inputs: dict[str, Artifact],
-        outputs: dict[str, Artifact], contexts: Sequence[Any],
+        outputs: dict[str, Artifact], contexts: Sequence[Context],
     ) -> int:
         """Records a CACHED execution linking the reused inputs and outputs."""
         execution = self._new_execution(component, "CACHED", properties)
@@ -200,7 +207,7 @@ class MetadataStore:
 
     def record_resolution(
         self, component: str, properties: dict[str, Any], inputs: dict[str, Artifact],
-        resolved: dict[str, Artifact], contexts: Sequence[Any], state: str = "COMPLETE",
+        resolved: dict[str, Artifact], contexts: Sequence[Context], state: str = "COMPLETE",
     ) -> int:
         """Records a resolver execution; resolved artifacts are linked as INTERNAL_OUTPUT."""
         execution = self._new_execution(component, state, properties)
@@ -210,7 +217,7 @@ class MetadataStore:
             execution_id, _, _ = self._store.put_execution(execution, events, list(contexts))
         return execution_id
 
-    def _new_execution(self, component: str, state: str, properties: dict[str, Any]) -> Any:
+    def _new_execution(self, component: str, state: str, properties: dict[str, Any]) -> Execution:
         execution = self._pb.Execution(
             type_id=self._execution_type_id(component),
             last_known_state=self._pb.Execution.State.Value(state))
@@ -219,7 +226,8 @@ class MetadataStore:
                 codec.set_value(execution.custom_properties[name], value)
         return execution
 
-    def _events(self, artifacts: dict[str, Artifact], event_type: int) -> list[tuple[Any, Any]]:
+    def _events(self, artifacts: dict[str, Artifact], event_type: int,
+                ) -> list[tuple[metadata_store_pb2.Artifact, Event]]:
         """One event per distinct artifact; an artifact on several ports names them all in its path.
 
         MLMD keeps one event per (artifact, execution, type), so the same artifact on two input
@@ -327,7 +335,7 @@ class MetadataStore:
             types = {t.id: t.name for t in self._store.get_execution_types()}
         return sorted((self._execution_record(p, types) for p in protos), key=lambda e: e.id)
 
-    def _execution_record(self, proto: Any, type_names: dict[int, str]) -> ExecutionRecord:
+    def _execution_record(self, proto: Execution, type_names: dict[int, str]) -> ExecutionRecord:
         return ExecutionRecord(
             id=proto.id,
             component=type_names.get(proto.type_id, "?"),
@@ -351,12 +359,12 @@ class MetadataStore:
             types = {t.id: t.name for t in self._store.get_execution_types()}
         return [self._execution_record(p, types) for p in protos]
 
-    def events_of_artifacts(self, artifact_ids: Sequence[int]) -> list[Any]:
+    def events_of_artifacts(self, artifact_ids: Sequence[int]) -> list[Event]:
         """Raw MLMD events touching these artifacts."""
         with self._mlmd("get_events_by_artifact_ids"):
             return list(self._store.get_events_by_artifact_ids(list(artifact_ids)))
 
-    def events_of_executions(self, execution_ids: Sequence[int]) -> list[Any]:
+    def events_of_executions(self, execution_ids: Sequence[int]) -> list[Event]:
         """Raw MLMD events of these executions."""
         with self._mlmd("get_events_by_execution_ids"):
             return list(self._store.get_events_by_execution_ids(list(execution_ids)))
@@ -397,5 +405,5 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _ports_of(event: Any) -> list[str]:
+def _ports_of(event: Event) -> list[str]:
     return [step.key for step in event.path.steps if step.HasField("key")] or [""]
