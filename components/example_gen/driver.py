@@ -50,11 +50,15 @@ def input_facts(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def fingerprint_files(selection: SpanSelection, input_base: str) -> tuple[str, str, int]:
-    """(hex digest, method, total bytes) of the selected files; see the module docstring."""
+def fingerprint_files(selection: SpanSelection, input_base: str,
+                      method: str | None = None) -> tuple[str, str, int]:
+    """(hex digest, method, total bytes) of the selected files; see the module docstring.
+
+    `method` forces CONTENT or STAT (default: by the selection's total size).
+    """
     sizes = {path: os.stat(path).st_size for path in selection.files}
     total = sum(sizes.values())
-    method = CONTENT if total <= CONTENT_HASH_LIMIT_BYTES else STAT
+    method = method or (CONTENT if total <= CONTENT_HASH_LIMIT_BYTES else STAT)
     digest = hashlib.sha256(method.encode())
     for path in sorted(selection.files):
         relative = os.path.relpath(path, input_base)
