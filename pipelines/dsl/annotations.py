@@ -10,6 +10,7 @@ import dataclasses
 import inspect
 import types
 import typing
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from pipelines.artifacts import Artifact
@@ -99,7 +100,7 @@ def _role_of(annotation: Any) -> tuple[_PortMarker | None, Any]:
     return None, annotation
 
 
-def read_signature(function: Any) -> Signature:
+def read_signature(function: Callable[..., Any]) -> Signature:
     """Reads Input/Output/Parameter ports from a function's annotations.
 
     Raises:

@@ -138,7 +138,7 @@ def component(*, name: str | None = None,
 
 
 def component(function: Callable[..., Any] | None = None, *, name: str | None = None,
-              driver: Driver | None = None) -> Any:
+              driver: Driver | None = None) -> Component | Callable[[Callable[..., Any]], Component]:
     """Turns a typed function into a pipeline component.
 
     Inputs, outputs and parameters are declared only in the signature. The function reads its

@@ -20,8 +20,9 @@ import sys
 import sysconfig
 import traceback
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 from pipelines.dsl.pipeline import Pipeline
@@ -76,7 +77,7 @@ def factory_parameters(path: str) -> list[inspect.Parameter]:
             if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)]
 
 
-def load_pipeline_module(path: str) -> Any:
+def load_pipeline_module(path: str) -> ModuleType:
     """Imports a pipeline file as a module (call it inside `isolated_imports` of its directory).
 
     Raises:
@@ -106,13 +107,13 @@ def _directory_of(path: str) -> str:
     return os.path.dirname(os.path.abspath(path))
 
 
-def _loaded_from(module: Any, directory: str) -> bool:
+def _loaded_from(module: ModuleType, directory: str) -> bool:
     file = getattr(module, "__file__", None)
     locations = [file] if file else list(getattr(module, "__path__", None) or [])
     return any(os.path.abspath(place).startswith(directory + os.sep) for place in locations)
 
 
-def _is_shared(module: Any) -> bool:
+def _is_shared(module: ModuleType) -> bool:
     """Starling's own packages and installed libraries: one copy for every project."""
     return (getattr(module, "__file__", None) or "").startswith(_SHARED_LOCATIONS)
 
@@ -147,7 +148,7 @@ def isolated_imports(directory: str) -> Iterator[None]:
         sys.modules.update(hidden)
 
 
-def _call_factory(path: str, factory: Any, params: dict[str, Any]) -> Any:
+def _call_factory(path: str, factory: Callable[..., object], params: dict[str, Any]) -> object:
     signature = inspect.signature(factory)
     accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
     unknown = [name for name in params if name not in signature.parameters]

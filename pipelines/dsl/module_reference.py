@@ -255,13 +255,14 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
     def __init__(self, root: str):
         self.root = root
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if path is not None:
             return None  # submodules are found through their package's __path__
         return importlib.machinery.PathFinder.find_spec(fullname, [self.root])
 
 
-def _is_under(module: Any, root: str) -> bool:
+def _is_under(module: ModuleType, root: str) -> bool:
     file = getattr(module, "__file__", None)
     locations = [file] if file else list(getattr(module, "__path__", None) or [])
     return any(os.path.abspath(location).startswith(root + os.sep) for location in locations)
@@ -271,7 +272,7 @@ _STARLING_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 _STARLING_PACKAGES = ("pipelines", "components", "serving")
 
 
-def _is_shared(module: Any) -> bool:
+def _is_shared(module: ModuleType) -> bool:
     """Starling's own packages and installed libraries: one copy for every project."""
     if module.__name__.split(".")[0] in _STARLING_PACKAGES and _is_under(module, _STARLING_DIR):
         return True
