@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `starling lineage Model | head`: the reader has all it wants
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as error:  # the machine, not the pipeline: a full disk, a missing permission
+        print(f"starling: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
