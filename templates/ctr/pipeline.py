@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from components import (
+    BulkInferrer,
     CsvExampleGen,
     Evaluator,
     ExampleValidator,
@@ -114,4 +115,7 @@ def create_pipeline(root: str = "runs/ctr", data_root: str = "data/ctr", span: i
                     infra_blessing=infra.outputs["blessing"] if infra else None,
                     serving_base=serving_base, model_name=model_name)
     nodes.append(pusher)
+    # the day's eval split scored by the candidate, only if blessed (PredictionLogs, TFX's layout)
+    nodes.append(BulkInferrer(examples=examples.outputs["examples"], model=trainer.outputs["model"],
+                              model_blessing=evaluator.outputs["blessing"], splits=["eval"]))
     return Pipeline("ctr", root, nodes)

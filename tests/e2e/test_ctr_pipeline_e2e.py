@@ -70,6 +70,8 @@ def test_continuous_training_with_serving_skew_and_a_blessing_gate(tmp_path):
     assert first.output("Evaluator", "blessing").blessed == 1
     assert first.output("Pusher", "pushed_model").properties["pushed_version"] == 1
     assert sorted(p.name for p in serving.iterdir()) == ["1"]
+    scored = first.output("BulkInferrer", "inference_result")  # the blessed model scored the eval split
+    assert scored.properties["inferred"] == 1 and list(Path(scored.uri).glob("prediction_logs-*.gz"))
 
     logs = _serve_and_log_skewed_traffic(tmp_path)
 
@@ -89,6 +91,7 @@ def test_continuous_training_with_serving_skew_and_a_blessing_gate(tmp_path):
     blessing = third.output("Evaluator", "blessing")
     assert blessing.blessed == 0 and "auc" in blessing.properties["failures"]
     assert third.output("Pusher", "pushed_model").pushed == 0
+    assert third.output("BulkInferrer", "inference_result").properties["inferred"] == 0  # refused
     assert sorted(p.name for p in serving.iterdir()) == ["1", "2"]
 
     # lineage: from the span-2 push back to its data, schema and transform graph

@@ -44,6 +44,9 @@ EXPECTED_EDGES = {
     ("InfraValidator", "model"): ("Trainer", "model"),
     ("InfraValidator", "examples"): ("CsvExampleGen", "examples"),
     ("Pusher", "infra_blessing"): ("InfraValidator", "blessing"),
+    ("BulkInferrer", "examples"): ("CsvExampleGen", "examples"),
+    ("BulkInferrer", "model"): ("Trainer", "model"),
+    ("BulkInferrer", "model_blessing"): ("Evaluator", "blessing"),
 }
 
 
