@@ -6,10 +6,13 @@ import os
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipelines.dsl.node import Node
 from pipelines.errors import PipelineDefinitionError
+
+if TYPE_CHECKING:
+    from ml_metadata.proto import metadata_store_pb2
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -48,7 +51,8 @@ class Pipeline:
         *,
         enable_cache: bool = True,
         beam_args: Sequence[str] | None = None,
-        metadata: Any = None,
+        metadata: (metadata_store_pb2.ConnectionConfig | metadata_store_pb2.MetadataStoreClientConfig
+                   | None) = None,
         description: str = "",
     ):
         if not _NAME_PATTERN.match(name or ""):

@@ -24,7 +24,7 @@ import os
 import shutil
 import socket
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.artifacts import Artifact
 from pipelines.caching import cache_key
@@ -36,6 +36,9 @@ from pipelines.runner import publish
 from pipelines.runner.context import ExecutionContext, executing
 from pipelines.runner.failures import describe_error
 from pipelines.runner.results import CACHED, COMPLETE, FAILED, NodeResult
+
+if TYPE_CHECKING:
+    from ml_metadata.proto.metadata_store_pb2 import Context
 
 _INHERITED_PROPERTIES = ("span", "version")
 HALTED = "halted"  # execution property: the component stopped the run on purpose, and why
@@ -61,7 +64,7 @@ class RunEnvironment:
     root: str
     run_id: str
     store: MetadataStore
-    contexts: list[Any]
+    contexts: list[Context]
     beam_args: tuple[str, ...]
     use_cache: bool
     scratch_root: str = ""

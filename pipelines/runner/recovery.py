@@ -27,7 +27,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.dsl.pipeline import Pipeline
 from pipelines.metadata import codec
@@ -35,6 +35,9 @@ from pipelines.metadata.connection import sqlite_config
 from pipelines.metadata.run_lock import RunHolder, RunLock
 from pipelines.metadata.store import RUN_CONTEXT, ExecutionRecord, MetadataStore, now_ms
 from pipelines.runner import publish
+
+if TYPE_CHECKING:
+    from ml_metadata.proto.metadata_store_pb2 import Context
 
 START_TIME_SLACK_S = 1.0  # clock steps and rounding between a record and its process's start
 
@@ -145,7 +148,7 @@ def recover_abandoned(store: MetadataStore, pipeline_name: str | None = None) ->
     return report
 
 
-def _running_runs(store: MetadataStore) -> list[Any]:
+def _running_runs(store: MetadataStore) -> list[Context]:
     """Run contexts whose status is still RUNNING (MLMD protos)."""
     from ml_metadata.metadata_store import metadata_store
 
@@ -162,7 +165,7 @@ def _running_executions(store: MetadataStore) -> list[ExecutionRecord]:
     return store.executions_by_id(ids) if ids else []
 
 
-def _fail_execution(store: MetadataStore, execution: ExecutionRecord, reason: str) -> Any:
+def _fail_execution(store: MetadataStore, execution: ExecutionRecord, reason: str) -> Context | None:
     """Marks the execution FAILED; returns its run context (None if it has none)."""
     store.finish_execution(execution.id, execution.component, "FAILED",
                            {**execution.properties, "error_message": reason}, {}, [])
@@ -171,7 +174,7 @@ def _fail_execution(store: MetadataStore, execution: ExecutionRecord, reason: st
     return next((c for c in contexts if c.type_id == run_type.id), None)
 
 
-def _remove_leftovers(run_context: Any, execution: ExecutionRecord) -> list[str]:
+def _remove_leftovers(run_context: Context, execution: ExecutionRecord) -> list[str]:
     """Removes the execution's staging directories and scratch directory; returns them."""
     root = run_context.custom_properties["root"].string_value
     if not root or not os.path.isdir(root):

@@ -64,7 +64,7 @@ def new_data(pipeline: Pipeline, store: MetadataStore) -> list[str]:
     return arrivals
 
 
-def watch(pipeline: Pipeline, store: MetadataStore, run: Callable[[], Any], *,
+def watch(pipeline: Pipeline, store: MetadataStore, run: Callable[[], object], *,
           interval_s: float, say: Callable[[str], None], max_polls: int | None = None) -> None:
     """Polls every `interval_s` seconds; runs the pipeline (`run()`) when a driver sees new data.
 
