@@ -10,14 +10,18 @@ already, so nothing else changes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.errors import MetadataError
+
+if TYPE_CHECKING:
+    from ml_metadata.proto.metadata_store_pb2 import MySQLDatabaseConfig
+    from pymysql.connections import Connection
 
 PROPERTY_TABLES = ("ArtifactProperty", "ExecutionProperty", "ContextProperty")
 
 
-def open_session(mysql: Any) -> Any:
+def open_session(mysql: MySQLDatabaseConfig) -> Connection:
     """A pymysql connection (autocommit) to the database of an MLMD `MySQLDatabaseConfig`.
 
     Raises:
@@ -39,7 +43,7 @@ def open_session(mysql: Any) -> Any:
                             f"{mysql.database}: {error}") from error
 
 
-def widen_integer_properties(mysql: Any) -> list[str]:
+def widen_integer_properties(mysql: MySQLDatabaseConfig) -> list[str]:
     """Makes MLMD's `int_value` columns BIGINT where they are still INT; returns those tables."""
     session = open_session(mysql)
     try:

@@ -38,10 +38,17 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipelines.errors import StarlingError
 from pipelines.metadata.mysql_schema import open_session
+
+if TYPE_CHECKING:
+    from ml_metadata.proto.metadata_store_pb2 import MySQLDatabaseConfig
+    from pymysql.connections import Connection
+    from pymysql.cursors import Cursor
+
+    from pipelines.metadata.connection import StoreConfig
 
 HOLDER_TABLE = "starling_run_lock"
 POLL_S = 0.05  # how often a waiting SQLite run retries the lock; MySQL waits on the server
@@ -90,7 +97,7 @@ class RunLock:
         root: The pipeline root.
     """
 
-    def __init__(self, config: Any, pipeline_name: str, root: str):
+    def __init__(self, config: StoreConfig, pipeline_name: str, root: str):
         self.pipeline_name = pipeline_name
         self.root = os.path.abspath(root)
         self.key = lock_key(pipeline_name, root)
@@ -177,7 +184,7 @@ def _describe(holder: RunHolder | None) -> str:
     return f"another run ({holder.describe()})" if holder else "another run"
 
 
-def _backend_for(config: Any, key: str, root: str) -> _LockBackend:
+def _backend_for(config: StoreConfig, key: str, root: str) -> _LockBackend:
     if hasattr(config, "sqlite") and config.HasField("mysql"):
         return _MySqlLock(config.mysql, key)
     if hasattr(config, "sqlite") and config.HasField("sqlite"):
@@ -244,13 +251,13 @@ class _FileLock:
 class _MySqlLock:
     """A MySQL/MariaDB named lock on a session of its own; a table row names the holder."""
 
-    def __init__(self, mysql: Any, key: str):
+    def __init__(self, mysql: MySQLDatabaseConfig, key: str):
         self.mysql = mysql
         self.name = f"starling-run-{key}"
         self.key = key
-        self._connection: Any = None
+        self._connection: Connection | None = None
 
-    def _cursor(self) -> Any:
+    def _cursor(self) -> Cursor:
         if self._connection is None:
             self._connection = open_session(self.mysql)
             with self._connection.cursor() as cursor:  # a long run must not lose its lock to
