@@ -15,9 +15,8 @@ from typing import Any
 from components.artifact_io import examples_files, split_names
 from components.beam import new_pipeline
 from components.bulk_inferrer.output_examples import example_with_predictions, output_columns
-from components.trainer.executor import SERVING_MODEL_DIR
 from pipelines import Input, Output, Parameter, component
-from pipelines.artifacts import Artifact, Examples, InferenceResult, Model, ModelBlessing
+from pipelines.artifacts import SERVING_MODEL_DIR, Artifact, Examples, InferenceResult, Model, ModelBlessing
 from pipelines.dsl.node import Channel, Node
 
 PREDICTION_LOGS_FILE = "prediction_logs"
