@@ -110,19 +110,26 @@ def _run_summary(context: Any, executions: list[ExecutionRecord] | None = None) 
 
     props = {key: codec.get_value(value) for key, value in context.custom_properties.items()}
     counts: dict[str, int | None] = {name: props.get(f"n_{name}") for name in NODE_COUNTS}
-    if executions is not None and props.get("status") == "RUNNING":
+    if executions is not None and _counts_from_executions(context):
         counts = _count_statuses(executions)
     return RunSummary(context.id, context.name, str(props.get("pipeline_name", "?")),
                       str(props.get("status", "?")), props.get("started_at_ms"),
                       props.get("duration_s"), counts, props)
 
 
+def _counts_from_executions(context: Any) -> bool:
+    """True for a run without recorded counts: still RUNNING, or ended by a crash and recovered."""
+    return _is_running(context) or "n_complete" not in context.custom_properties
+
+
 def _count_statuses(executions: list[ExecutionRecord]) -> dict[str, int | None]:
+    """Counts by status from the executions; skipped nodes leave none, so that one is unknown."""
     counts: dict[str, int | None] = {name: 0 for name in NODE_COUNTS}
     for execution in executions:
         key = node_status(execution).lower()
         if key in counts:
             counts[key] = (counts[key] or 0) + 1
+    counts["skipped"] = None
     return counts
 
 
@@ -163,8 +170,8 @@ def list_runs(store: MetadataStore, pipeline: str | None = None, status: str | N
     page = contexts[:limit]
     runs = []
     for context in page:
-        running = _is_running(context)
-        runs.append(_run_summary(context, store.executions_of_run(context.id) if running else None))
+        needed = _counts_from_executions(context)
+        runs.append(_run_summary(context, store.executions_of_run(context.id) if needed else None))
     next_before = page[-1].id if len(contexts) > limit else None
     return RunsPage(runs, pipelines, next_before)
 

@@ -211,6 +211,23 @@ def test_store_is_opened_read_only(tiny_root):
     assert before == after
 
 
+def test_a_run_ended_by_a_crash_gets_its_counts_from_its_executions(tmp_path):
+    from pipelines.metadata import MetadataStore, sqlite_config
+
+    store = MetadataStore(sqlite_config(tmp_path / "metadata.sqlite"))
+    contexts = [store.pipeline_context("crashed"),
+                store.create_run_context("crashed-1", {"pipeline_name": "crashed",
+                                                       "status": "RUNNING"})]
+    for node_id, state in (("first", "COMPLETE"), ("second", "FAILED")):
+        properties = {"node_id": node_id, "run_id": "crashed-1"}
+        execution_id = store.start_execution(node_id, properties, {}, contexts)
+        store.finish_execution(execution_id, node_id, state, properties, {}, contexts)
+    store.update_context(contexts[1], {"status": "FAILED"})  # as recovery leaves it: no counts
+    client = TestClient(create_app(StoreSource.from_root(str(tmp_path))))
+    assert _newest_run(client)["counts"] == {"complete": 1, "cached": 0, "failed": 1,
+                                             "skipped": None}
+
+
 def test_running_run_counts_pending_nodes_and_auto_refresh(tmp_path):
     source = numbers()
     held = hold(examples=source.outputs["examples"])
