@@ -123,11 +123,25 @@ def _edge_svg(edge: GraphEdge, placed: dict[str, tuple[int, int]]) -> str:
     x2, y2 = float(tx), ty + NODE_HEIGHT / 2
     if x2 <= x1:  # same or earlier column: leave from the bottom, enter from the top
         x1, y1, x2, y2 = sx + NODE_WIDTH / 2, sy + NODE_HEIGHT, tx + NODE_WIDTH / 2, ty
-    bend = max(abs(x2 - x1) / 2, 20)
+    if x2 - x1 > COLUMN_GAP:  # skips columns: run along the gap between rows, not under boxes
+        path = _lane_path(x1, y1, x2, y2)
+    else:
+        bend = max(abs(x2 - x1) / 2, 20)
+        path = (f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} "
+                f"{x2:.0f},{y2:.0f}")
     title = f"<title>{escape(edge.label)}</title>" if edge.label else ""
-    return (f"<path class='edge' d='M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},"
-            f"{y2:.0f} {x2:.0f},{y2:.0f}' fill='none' stroke='#8a93a6' stroke-width='1.4' "
-            f"marker-end='url(#arrow)'>{title}</path>")
+    return (f"<path class='edge' d='{path}' fill='none' stroke='#8a93a6' stroke-width='1.4' "
+            f"stroke-linejoin='round' marker-end='url(#arrow)'>{title}</path>")
+
+
+def _lane_path(x1: float, y1: float, x2: float, y2: float) -> str:
+    """Out into the next column gap, along the row gap nearest the two ends, into the last gap."""
+    pitch = NODE_HEIGHT + ROW_GAP
+    middle = (y1 + y2) / 2
+    lane = MARGIN - ROW_GAP / 2 + pitch * max(round((middle - MARGIN + ROW_GAP / 2) / pitch), 0)
+    out_x, in_x = x1 + COLUMN_GAP / 2, x2 - COLUMN_GAP / 2
+    return (f"M{x1:.0f},{y1:.0f} L{out_x:.0f},{y1:.0f} L{out_x:.0f},{lane:.0f} "
+            f"L{in_x:.0f},{lane:.0f} L{in_x:.0f},{y2:.0f} L{x2:.0f},{y2:.0f}")
 
 
 def _node_svg(node: GraphNode, x: int, y: int) -> str:
