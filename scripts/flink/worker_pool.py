@@ -11,18 +11,16 @@ Usage: .venv/bin/python scripts/flink/worker_pool.py --port 50000 [--processes]
 """
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 import time
 
-import importlib
-
 import grpc
 from apache_beam.portability.api import beam_fn_api_pb2_grpc
 from apache_beam.runners.worker.worker_pool_main import BeamFnExternalWorkerPoolServicer
 from apache_beam.utils import thread_pool_executor
-
 
 PRELOADED_MODULES = ("apache_beam", "tensorflow", "tfx_bsl.public.tfxio", "tensorflow_transform.beam",
                      "tensorflow_data_validation", "tensorflow_model_analysis")
