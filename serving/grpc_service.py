@@ -33,6 +33,8 @@ from serving.rest_bodies import classify_results, regress_results
 
 log = logging.getLogger("starling.serving")
 Reply = TypeVar("Reply")
+ExamplesReply = TypeVar("ExamplesReply", classification_pb2.ClassificationResponse,
+                        regression_pb2.RegressionResponse)
 _NUMPY_TO_DT = {np.dtype(np.float32): types_pb2.DT_FLOAT, np.dtype(np.float64): types_pb2.DT_DOUBLE,
                 np.dtype(np.int32): types_pb2.DT_INT32, np.dtype(np.int64): types_pb2.DT_INT64,
                 np.dtype(np.bool_): types_pb2.DT_BOOL}
@@ -137,14 +139,15 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 response.result.regressions.add(value=value)
         return await self._on_examples("regress", request, regression_pb2.RegressionResponse(), fill, context)
 
-    async def _on_examples(self, method: str, request: Any, response: Reply,
-                           fill: Callable[[Reply, Answer], None], context: grpc.aio.ServicerContext) -> Reply:
+    async def _on_examples(self, method: str, request: Any, response: ExamplesReply,
+                           fill: Callable[[ExamplesReply, Answer], None],
+                           context: grpc.aio.ServicerContext) -> ExamplesReply:
         """Classify and Regress: TF Serving's `Input` of examples in, `fill` writes the result."""
-        async def answer() -> Reply:
+        async def answer() -> ExamplesReply:
             result = await self.inference.run(f"grpc_{method}", target_of(request.model_spec), method,
                                               lambda *_: _examples_of_input(request.input),
                                               context.time_remaining())
-            _fill_spec(response.model_spec, result.model, result.signature)  # type: ignore[attr-defined]
+            _fill_spec(response.model_spec, result.model, result.signature)
             fill(response, result)
             return response
         return await _answer(context, answer)

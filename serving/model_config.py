@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import TYPE_CHECKING
 
 from serving.errors import ClientError
+
+if TYPE_CHECKING:
+    from tensorflow_serving.config import model_server_config_pb2
 
 
 class ConfigError(ValueError):
@@ -117,8 +121,8 @@ def read_config_file(path: str) -> list[ModelConfig]:
                         dict(entry.version_labels)) for entry in config.model_config_list.config]
 
 
-def _policy_of(entry: object) -> VersionPolicy:
-    policy = entry.model_version_policy  # type: ignore[attr-defined]
+def _policy_of(entry: model_server_config_pb2.ModelConfig) -> VersionPolicy:
+    policy = entry.model_version_policy
     chosen = policy.WhichOneof("policy_choice")
     if chosen == "all":
         return VersionPolicy("all")
