@@ -125,6 +125,9 @@ class ByValueFunction:
     """
 
     def __init__(self, function: Callable[..., Any]) -> None:
+        self._wrap(function)
+
+    def _wrap(self, function: Callable[..., Any]) -> None:
         self.function = function
         self.__name__ = getattr(function, "__name__", "user_function")
         self.__doc__ = function.__doc__
@@ -149,7 +152,7 @@ class ByValueFunction:
     def __setstate__(self, state: dict[str, bytes]) -> None:
         import cloudpickle
 
-        self.__init__(cloudpickle.loads(state["payload"]))  # type: ignore[misc]
+        self._wrap(cloudpickle.loads(state["payload"]))
 
 
 def new_pipeline(extra: Sequence[str] = ()) -> Any:
