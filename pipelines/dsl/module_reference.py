@@ -219,7 +219,7 @@ def _import(target: ResolvedReference) -> ModuleType:
         digest = hashlib.sha256(source.read() + target.source_path.encode()).hexdigest()
     with _LOCK:
         if digest not in _LOADED:
-            with _project_imports(target.root, target.module_name.split(".")[0]):
+            with project_imports(target.root, target.module_name.split(".")[0]):
                 _LOADED[digest] = _exec_under_unique_name(target, digest)
         return _LOADED[digest]
 
@@ -289,11 +289,13 @@ def _top_level_names(root: str) -> set[str]:
 
 
 @contextmanager
-def _project_imports(root: str, top_name: str) -> Iterator[None]:
+def project_imports(root: str, top_name: str) -> Iterator[None]:
     """Imports inside the block see `root`'s modules, not other projects' modules of the same names.
 
-    Modules loaded from `root` during the block are taken out of sys.modules at its end, and the
-    modules hidden at its start are put back.
+    Modules loaded from `root` during the block are taken out of sys.modules at its end (except
+    `starling_user_module_*` ones), and the modules hidden at its start are put back. Starling's
+    own packages and installed libraries are never hidden or dropped, even when they live under
+    `root` (a virtualenv inside the project), so nothing is imported twice.
     """
     provided = _top_level_names(root) | {top_name}
     hidden = {name: module for name, module in sys.modules.items()

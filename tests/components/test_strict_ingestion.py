@@ -74,6 +74,7 @@ def _eval_rows(examples):
                   for r in read_examples(examples, "eval"))
 
 
+@pytest.mark.e2e
 def test_splits_are_the_same_in_two_processes_and_across_formats(tmp_path, write_csv):
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
