@@ -7,6 +7,7 @@ from typing import Any
 
 from pipelines.artifacts import Artifact
 from pipelines.metadata import MetadataStore
+from pipelines.metadata.store import quoted
 from pipelines.ui.queries import DEFAULT_PAGE_SIZE, NotFound, event_port, node_status
 
 # Artifact types whose directory holds something `pipelines.reports` renders.
@@ -53,7 +54,7 @@ def list_artifacts(store: MetadataStore, type_name: str | None = None, before: i
     known = {artifact_type.name for artifact_type in store.mlmd.get_artifact_types()}
     if type_name and type_name not in known:
         return [], None
-    clauses = [f"type = '{type_name}'"] if type_name else []
+    clauses = [f"type = {quoted(type_name)}"] if type_name else []
     if before is not None:
         clauses.append(f"id < {int(before)}")
     found = store.query_artifacts(" AND ".join(clauses), limit=limit + 1)

@@ -171,6 +171,7 @@ def test_unknown_ids_and_bad_parameters(client):
     assert client.get("/compare", params={"models": "x"}).status_code == 400
     assert client.post("/runs").status_code == 405  # read-only: no route writes
     assert client.get("/api/no-such-endpoint").json() == {"error": "Not Found"}
+    assert client.get("/api/artifacts", params={"type": "Model' OR 1=1 --"}).json()["artifacts"] == []
 
 
 def test_pages_load_nothing_from_elsewhere(client):
