@@ -23,8 +23,9 @@ from pipelines.artifacts import (
 )
 from pipelines.dsl.module_reference import bind_to_project
 from pipelines.dsl.node import Channel, Node
+from pipelines.runner.progress import PROGRESS_LOGGER
 
-_LOG = logging.getLogger(__name__)
+_PROGRESS = logging.getLogger(PROGRESS_LOGGER)  # shown on the console, kept in the run's log
 HYPERPARAMETERS_FILE = "hyperparameters.json"
 
 
@@ -68,7 +69,7 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
     user_fn(args)
     if remaps:
         model.properties["warm_start"] = "; ".join(remap.describe() for remap in remaps)
-        _LOG.info("Trainer warm start by token: %s", model.properties["warm_start"])
+        _PROGRESS.info("Trainer: warm start by token: %s", model.properties["warm_start"])
     if not os.path.isdir(serving_dir) or not os.listdir(serving_dir):
         raise ValueError(f"Trainer: run_fn saved no model to fn_args.serving_model_dir ({serving_dir})")
     if base_model is not None:
