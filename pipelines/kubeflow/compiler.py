@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import tempfile
+from types import ModuleType
 from typing import Any
 
 from pipelines.dsl.loading import factory_parameters, load_pipeline
@@ -91,7 +92,7 @@ def runtime_parameters(pipeline_file: str, params: dict[str, Any]) -> list[Pipel
     return parameters
 
 
-def _import_generated(source: str, directory: str) -> Any:
+def _import_generated(source: str, directory: str) -> ModuleType:
     """Imports generated source from a real file (kfp reads each component's source code)."""
     path = os.path.join(directory, "starling_kfp_pipeline.py")
     with open(path, "w") as target:

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.artifacts import Artifact, artifact_class
 from pipelines.dsl.loading import load_pipeline
@@ -26,10 +26,14 @@ from pipelines.runner.launcher import RunEnvironment, launch, process_identity
 from pipelines.runner.results import FAILED
 from pipelines.runner.signals import sigterm_as_interrupt
 
+if TYPE_CHECKING:
+    from kfp import dsl as kfp_dsl
+
 
 def run_step(*, pipeline_file: str, node_id: str, metadata_url: str, run_id: str,
-             params: dict[str, Any], inputs: dict[str, Any], outputs: dict[str, Any],
-             reports: dict[str, Any], summaries: dict[str, Any], metrics: dict[str, Any],
+             params: dict[str, Any], inputs: dict[str, kfp_dsl.Artifact],
+             outputs: dict[str, kfp_dsl.Artifact], reports: dict[str, kfp_dsl.HTML],
+             summaries: dict[str, kfp_dsl.Markdown], metrics: dict[str, kfp_dsl.Metrics],
              beam_args: list[str] | None = None) -> None:
     """Runs the node `node_id` of the pipeline file with KFP artifacts as its inputs and outputs.
 
@@ -70,7 +74,7 @@ def run_step(*, pipeline_file: str, node_id: str, metadata_url: str, run_id: str
         raise StarlingError(f"node '{node.id}' failed: {result.error}")
 
 
-def to_starling(kfp_artifact: Any) -> Artifact | None:
+def to_starling(kfp_artifact: kfp_dsl.Artifact) -> Artifact | None:
     """The Starling artifact a KFP input artifact stands for (None for an empty resolution)."""
     metadata = dict(kfp_artifact.metadata or {})
     if metadata.get(kinds.EMPTY_KEY):
@@ -88,7 +92,8 @@ def to_starling(kfp_artifact: Any) -> Artifact | None:
     return artifact
 
 
-def write_metadata(kfp_artifact: Any, artifact: Artifact | None, reference: bool = False) -> None:
+def write_metadata(kfp_artifact: kfp_dsl.Artifact, artifact: Artifact | None,
+                   reference: bool = False) -> None:
     """Puts a Starling artifact's type, id and properties into a KFP artifact's metadata."""
     if artifact is None:
         kfp_artifact.metadata[kinds.EMPTY_KEY] = True
@@ -133,8 +138,8 @@ def _check_required_inputs(node: Node, inputs: dict[str, Artifact | None]) -> No
             raise StarlingError(f"node '{node.id}' input '{port}' is empty: its resolver found no artifact")
 
 
-def _publish_reports(name: str, artifact: Artifact, reports: dict[str, Any],
-                     summaries: dict[str, Any], metrics: dict[str, Any]) -> None:
+def _publish_reports(name: str, artifact: Artifact, reports: dict[str, kfp_dsl.HTML],
+                     summaries: dict[str, kfp_dsl.Markdown], metrics: dict[str, kfp_dsl.Metrics]) -> None:
     report_file = os.path.join(artifact.uri, kinds.REPORT_FILE)
     if name in reports:
         if os.path.isfile(report_file):
