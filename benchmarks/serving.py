@@ -252,7 +252,7 @@ def measure(seconds: float, saved_model: str | None) -> str:
         rows, overload = measure_starling(base, body, grpc_body(version_dir), binary, seconds)
         rows += measure_peer(version_dir, body, seconds)
     return "\n".join([
-        f"Model: {'the ctr SavedModel at ' + saved_model if saved_model else 'a CTR-shaped SavedModel'}; "
+        f"Model: {'the ctr SavedModel given with --saved-model' if saved_model else 'a CTR-shaped one'}; "
         f"{seconds:g} s per row; one instance per request; 2 shared cores.", "",
         "| server | API | concurrency | requests/s (200) | p50 ms | p99 ms | errors | 503s |",
         "|---|---|---:|---:|---:|---:|---:|---:|", *rows, "",
