@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pipelines.artifacts import Artifact
 from pipelines.caching import cache_key
 from pipelines.dsl.node import Node
+from pipelines.dsl.parameters import canonical_text
 from pipelines.errors import HaltPipeline
 from pipelines.metadata.store import MetadataStore
 from pipelines.resolvers import ResolverComponent
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 _INHERITED_PROPERTIES = ("span", "version")
 HALTED = "halted"  # execution property: the component stopped the run on purpose, and why
+_MAX_TEXT = 16000  # longest parameters/traceback text kept on an execution
 DRIVER_FACTS = "driver_facts"  # execution property: what the driver saw, as JSON text
 
 
@@ -119,7 +121,8 @@ def execution_properties(node: Node, env: RunEnvironment, key: str,
                          facts: dict[str, Any]) -> dict[str, Any]:
     """The custom properties every execution of this node in this run carries."""
     properties = {"node_id": node.id, "pipeline_name": env.pipeline_name, "run_id": env.run_id,
-                  "cache_key": key, **process_identity()}
+                  "cache_key": key, "parameters": canonical_text(node.parameters)[:_MAX_TEXT],
+                  **process_identity()}
     if facts:
         properties[DRIVER_FACTS] = json.dumps(facts, sort_keys=True)
     return properties
@@ -219,7 +222,8 @@ def _execute(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
         publish.discard_staging(outputs)
         message = describe_error(error)
         env.store.finish_execution(execution_id, component.name, "FAILED",
-                                   {**properties, "error_message": message[:4000]}, {},
+                                   {**properties, "error_message": message[:4000],
+                                    "traceback": traceback.format_exc()[-_MAX_TEXT:]}, {},
                                    env.contexts)
         if isinstance(error, KeyboardInterrupt):
             raise

@@ -1,3 +1,4 @@
+import json
 import os
 from pathlib import Path
 
@@ -89,6 +90,9 @@ def test_failing_node_leaves_nothing_live_and_skips_dependents(tmp_path, run, st
     assert store.query_artifacts("type = 'Model'") == []
     [execution] = store.executions_by_id([failed.execution_id])
     assert execution.state == "FAILED" and execution.properties["error_message"] == failed.error
+    # the record keeps what a reviewer needs: the parameters it ran with and where it broke
+    assert json.loads(execution.properties["parameters"]) == {"message": "boom"}
+    assert "raise RuntimeError" in execution.properties["traceback"]
 
 
 def test_rerun_after_failure_resumes_from_the_cached_prefix(tmp_path, run):

@@ -101,6 +101,7 @@ def test_node_panel_shows_error_cache_key_and_links(client):
     panel = page[page.index(f'id="node-{broken["execution_id"]}"'):]
     panel = panel[:panel.index("</section>")]
     assert f"ValueError: {ESCAPED}" in panel and broken["cache_key"] in panel
+    assert "Traceback (most recent call last)" in panel and "parameters" in panel
     assert f'href="/artifacts/{broken["inputs"][0]["id"]}"' in panel
 
 
