@@ -2,9 +2,10 @@
 
 A TFT vocabulary orders tokens by frequency, and a new day can bring new tokens, so the base
 model's embedding (or one-hot dense) rows for `country` do not line up with the new model's.
-For each layer whose weights changed size, the vocabulary it is indexed by is found by name
-(`country_id_embedding` uses the vocabulary `country`); rows of tokens in both vocabularies are
-copied, new tokens keep their fresh initialization, and OOV bucket rows are copied in order.
+For each layer named after a vocabulary that changed (grew, shrank or was reordered by
+frequency: `country_id_embedding` uses the vocabulary `country`), rows of tokens in both
+vocabularies are copied, new tokens keep their fresh initialization, and OOV bucket rows are
+copied in order.
 Every other layer is loaded when its shapes match. What was remapped is reported.
 """
 
@@ -82,8 +83,9 @@ def _vocabulary_of(layer: str, vocabularies: Sequence[str]) -> str | None:
 
 
 def _remap_rows(old: Any, fresh: Any, old_tokens: list[bytes], new_tokens: list[bytes]) -> Any | None:
+    """Rows of a [tokens + OOV buckets, ...] weight moved to the new vocabulary's order, or None."""
     oov = old.shape[0] - len(old_tokens)
-    if old.shape[1:] != fresh.shape[1:] or oov < 0 or fresh.shape[0] - len(new_tokens) != oov:
+    if old.ndim < 2 or old.shape[1:] != fresh.shape[1:] or oov < 0 or fresh.shape[0] - len(new_tokens) != oov:
         return None
     rows = fresh.copy()
     old_index = {token: index for index, token in enumerate(old_tokens)}
@@ -96,14 +98,20 @@ def _remap_rows(old: Any, fresh: Any, old_tokens: list[bytes], new_tokens: list[
 
 def remap_layer(name: str, saved: list[Any], fresh: list[Any], old_vocabularies: dict[str, list[bytes]],
                 new_vocabularies: dict[str, list[bytes]]) -> tuple[list[Any], LayerRemap]:
-    """The weights to load into a layer whose saved shapes differ, and the report of what was done."""
+    """The weights to load into a vocabulary layer, and the report of what was done.
+
+    Weights with a row per token (2-D or more) are remapped; others (a bias) are kept when their
+    shape is unchanged. Anything else leaves the layer freshly initialized.
+    """
     vocabulary = _vocabulary_of(name, [v for v in new_vocabularies if v in old_vocabularies])
     if vocabulary is None or len(saved) != len(fresh):
         return fresh, LayerRemap(name, None)
     old_tokens, new_tokens = old_vocabularies[vocabulary], new_vocabularies[vocabulary]
     weights = []
     for old, new in zip(saved, fresh, strict=True):
-        rows = old if old.shape == new.shape else _remap_rows(old, new, old_tokens, new_tokens)
+        rows = _remap_rows(old, new, old_tokens, new_tokens)
+        if rows is None and old.shape == new.shape:
+            rows = old
         if rows is None:
             return fresh, LayerRemap(name, None)
         weights.append(rows)
@@ -118,14 +126,18 @@ def load_by_token(model: Any, weights_path: str, old_vocabularies: dict[str, lis
     Returns the remapped layers (also recorded for the Trainer when it is collecting).
     """
     saved = saved_layer_weights(weights_path)
+    changed = [name for name, tokens in new_vocabularies.items()
+               if old_vocabularies.get(name, tokens) != tokens]
     remaps = []
     for layer in model.layers:
         if layer.name not in saved or not layer.weights:
             continue
         fresh = layer.get_weights()
         old = saved[layer.name]
-        if len(old) == len(fresh) and all(a.shape == b.shape for a, b in zip(old, fresh, strict=True)):
-            layer.set_weights(old)
+        same_shapes = len(old) == len(fresh) and all(
+            a.shape == b.shape for a, b in zip(old, fresh, strict=True))
+        if same_shapes and _vocabulary_of(layer.name, changed) is None:
+            layer.set_weights(old)  # not indexed by a vocabulary that changed (grew or reordered)
             continue
         weights, remap = remap_layer(layer.name, old, fresh, old_vocabularies, new_vocabularies)
         layer.set_weights(weights)
