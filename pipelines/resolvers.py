@@ -67,7 +67,8 @@ class _LatestArtifact(ResolverComponent):
         super().__init__(f"latest_{output_name}", artifact_type, output_name, pins,
                          f"latest LIVE {artifact_type.TYPE_NAME}{where} of this pipeline")
 
-    def resolve(self, store, pipeline_name, inputs, node):
+    def resolve(self, store: MetadataStore, pipeline_name: str, inputs: dict[str, Artifact | None],
+                node: Node) -> Artifact | None:
         query = _live_in_pipeline(self.artifact_type.TYPE_NAME, pipeline_name)
         if self.producer:
             query += f" AND custom_properties.producer_node.string_value = {quoted(self.producer)}"
@@ -79,7 +80,8 @@ class _LatestBlessedModel(ResolverComponent):
         super().__init__("latest_blessed_model", Model, "model", pins,
                          "latest Model of this pipeline whose ModelBlessing has blessed=1")
 
-    def resolve(self, store, pipeline_name, inputs, node):
+    def resolve(self, store: MetadataStore, pipeline_name: str, inputs: dict[str, Artifact | None],
+                node: Node) -> Artifact | None:
         query = (_live_in_pipeline(ModelBlessing.TYPE_NAME, pipeline_name)
                  + " AND properties.blessed.int_value = 1")
         for blessing in store.query_artifacts(query, limit=50):
@@ -112,12 +114,14 @@ class _PreviousSpan(ResolverComponent):
                          {"current": ArtifactPort("current", channel.artifact_type)},
                          f"the {channel.artifact_type.TYPE_NAME} of the latest earlier span")
 
-    def resolve(self, store, pipeline_name, inputs, node):
+    def resolve(self, store: MetadataStore, pipeline_name: str, inputs: dict[str, Artifact | None],
+                node: Node) -> Artifact | None:
         current = inputs["current"]
         if current is None or current.properties.get("span") is None:
             return None
         span = int(current.properties["span"])
-        producer = current.properties.get("producer_node", node.inputs["current"].producer.id)
+        bound = node.inputs["current"]  # always bound: previous_span() takes a channel
+        producer = current.properties.get("producer_node", bound.producer.id if bound is not None else "")
         query = (_live_in_pipeline(self.artifact_type.TYPE_NAME, pipeline_name)
                  + f" AND custom_properties.producer_node.string_value = {quoted(str(producer))}"
                  + f" AND custom_properties.output_key.string_value = {quoted(self.output_key)}"

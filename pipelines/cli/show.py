@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 from pipelines.cli.store_location import open_store
 from pipelines.errors import MetadataError
+
+if TYPE_CHECKING:
+    from pipelines.reports.base import Report
 
 _KINDS = {"stats": "ExampleStatistics", "anomalies": "ExampleAnomalies", "eval": "ModelEvaluation"}
 
@@ -40,7 +44,7 @@ def show_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(kind: str, uri: str):
+def _report(kind: str, uri: str) -> Report:
     if kind == "stats":
         from pipelines.reports.statistics import StatisticsReport
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from pipelines.errors import StarlingError
+
+if TYPE_CHECKING:
+    from pipelines.ui.source import StoreSource
 
 
 def add_ui_command(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +31,7 @@ def add_ui_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_ui)
 
 
-def _source(args: argparse.Namespace):
+def _source(args: argparse.Namespace) -> StoreSource:
     from pipelines.cli.store_location import find_root
     from pipelines.ui.source import StoreSource
 

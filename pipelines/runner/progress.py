@@ -74,7 +74,8 @@ class ConsoleProgress(RunListener):
         with self._lock:
             print(text, file=self.stream, flush=True)
 
-    def run_started(self, pipeline_name, run_id, node_count, metadata):  # noqa: D102
+    def run_started(self, pipeline_name: str, run_id: str, node_count: int,  # noqa: D102
+                    metadata: str) -> None:
         with self._lock:  # one listener may watch several runs (`starling run --watch`)
             self._total, self._done = node_count, 0
             self._running.clear()
@@ -87,11 +88,11 @@ class ConsoleProgress(RunListener):
         self._ticker = threading.Thread(target=self._heartbeat, daemon=True)
         self._ticker.start()
 
-    def node_started(self, node_id, component):  # noqa: D102
+    def node_started(self, node_id: str, component: str) -> None:  # noqa: D102
         with self._lock:
             self._running[node_id] = time.time()
 
-    def node_finished(self, result):  # noqa: D102
+    def node_finished(self, result: NodeResult) -> None:  # noqa: D102
         with self._lock:
             self._running.pop(result.node_id, None)
             self._done += 1
@@ -103,10 +104,10 @@ class ConsoleProgress(RunListener):
             line += f"  {result.error.splitlines()[0][:160]}"
         self._print(line)
 
-    def notice(self, text):  # noqa: D102
+    def notice(self, text: str) -> None:  # noqa: D102
         self._print(text)
 
-    def run_finished(self, result):  # noqa: D102
+    def run_finished(self, result: RunResult) -> None:  # noqa: D102
         self._stop.set()
         logging.getLogger(PROGRESS_LOGGER).removeHandler(self._progress_lines)
         counts = ", ".join(f"{n} {s}" for s, n in result.summary().items() if n)
