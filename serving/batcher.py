@@ -42,7 +42,12 @@ class BatchingOptions:
 
 
 class Prediction(NamedTuple):
-    """A request's outputs and how long it waited in the queue before its batch ran."""
+    """A request's outputs and how long it queued behind full batches before its batch ran.
+
+    A request whose batch was not full waited only for the event loop to schedule the worker,
+    not for the model; that wait counts as zero, so the concurrency limit reacts to queueing in
+    front of the model and not to a busy event loop (which shedding cannot relieve).
+    """
 
     outputs: dict[str, np.ndarray]
     queue_seconds: float
@@ -158,9 +163,10 @@ class Batcher:
         live = [r for r in group if not r.future.done()]
         if not live:
             return
-        for request in live:
-            request.queue_seconds = now - request.enqueued
         examples = [example for request in live for example in request.examples]
+        if len(examples) >= self.options.max_batch_size:  # demand beyond a batch: real queueing
+            for request in live:
+                request.queue_seconds = now - request.enqueued
         if self.on_batch is not None:
             self.on_batch(live[0].model.name, len(examples))
         try:
