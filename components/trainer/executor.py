@@ -27,6 +27,7 @@ from pipelines.runner.progress import PROGRESS_LOGGER
 
 _PROGRESS = logging.getLogger(PROGRESS_LOGGER)  # shown on the console, kept in the run's log
 HYPERPARAMETERS_FILE = "hyperparameters.json"
+BEST_HYPERPARAMETERS_FILE = "best_hyperparameters.txt"  # what TFX's (and Starling's) Tuner writes
 
 
 def _split(examples: Examples, preferred: tuple[str, ...]) -> str:
@@ -54,7 +55,10 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
     user_fn = load_function(module_file, run_fn, "run_fn", "Trainer")
     params = dict(hyperparameters or {})
     if hyperparameters_artifact is not None:
-        with open(hyperparameters_artifact.path(HYPERPARAMETERS_FILE)) as source:
+        path = hyperparameters_artifact.path(HYPERPARAMETERS_FILE)
+        if not os.path.isfile(path):  # a Tuner's (TFX's) file: a KerasTuner HyperParameters config
+            path = hyperparameters_artifact.path(BEST_HYPERPARAMETERS_FILE)
+        with open(path) as source:
             params.update(json.load(source))
     serving_dir = model.path(SERVING_MODEL_DIR)
     args = FnArgs(

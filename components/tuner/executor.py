@@ -11,12 +11,10 @@
 from __future__ import annotations
 
 import inspect
-import json
 import os
 from typing import Any, NamedTuple
 
 from components.artifact_io import examples_file_pattern, schema_path
-from components.trainer.executor import HYPERPARAMETERS_FILE
 from components.trainer.executor import _split as pick_split
 from components.trainer.fn_args import FnArgs
 from components.tuner.keras_backend import import_keras_tuner
@@ -92,9 +90,7 @@ def tuner(examples: Input[Examples], schema: Input[Schema], best_hyperparameters
     progress = TrialProgress(context.node_id, found.tuner)
     progress.attach()
     found.tuner.search(**found.fit_kwargs)
-    config = write_best_hyperparameters(found.tuner, best_hyperparameters.uri)
-    with open(best_hyperparameters.path(HYPERPARAMETERS_FILE), "w") as target:
-        json.dump(config, target)  # what Trainer(hyperparameters=<channel>) hands run_fn
+    write_best_hyperparameters(found.tuner, best_hyperparameters.uri)
     rows = write_tuner_results(found.tuner, tuner_results.uri, progress.seconds)
     tuner_results.properties["trials"] = len(rows)
     if rows:

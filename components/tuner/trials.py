@@ -9,9 +9,9 @@ import os
 import time
 from typing import Any
 
+from components.trainer.executor import BEST_HYPERPARAMETERS_FILE
 from pipelines.runner.progress import PROGRESS_LOGGER
 
-BEST_HYPERPARAMETERS_FILE = "best_hyperparameters.txt"
 TUNER_RESULTS_FILE = "tuner_results.json"
 
 progress_log = logging.getLogger(PROGRESS_LOGGER)  # shown on the console by ConsoleProgress

@@ -117,8 +117,8 @@ class HyperParameters(Artifact):
     """Hyperparameters as JSON (a Tuner's: the best KerasTuner HyperParameters config)."""
 
     TYPE_NAME = "HyperParameters"
-    LAYOUT = ("hyperparameters.json (what the Trainer hands run_fn); a Tuner's also has "
-              "best_hyperparameters.txt (KerasTuner config JSON, as TFX writes it)")
+    LAYOUT = ("hyperparameters.json (a dict), or a Tuner's best_hyperparameters.txt (KerasTuner "
+              "HyperParameters config as JSON, as TFX writes it); the Trainer hands either to run_fn")
 
 
 class TunerResults(Artifact):

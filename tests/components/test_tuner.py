@@ -5,7 +5,8 @@ import json
 from pathlib import Path
 
 from components import Trainer, Tuner
-from components.tuner.trials import BEST_HYPERPARAMETERS_FILE, TUNER_RESULTS_FILE
+from components.trainer.executor import BEST_HYPERPARAMETERS_FILE
+from components.tuner.trials import TUNER_RESULTS_FILE
 from pipelines import ConsoleProgress, LocalRunner, Output, Pipeline, component
 from pipelines.artifacts import Schema
 from tests.components.examples_fixture import synthetic_examples, write_contract
@@ -95,6 +96,8 @@ def test_tuner_finds_best_values_trainer_receives_them_and_rerun_is_cached(tmp_p
     model = result.output("Trainer", "model")
     received = json.loads(Path(model.path("Format-Serving", "hyperparameters.json")).read_text())
     assert received == best["values"]
+    assert sorted(p.name for p in Path(result.output("Tuner", "best_hyperparameters").uri).iterdir()) == [
+        BEST_HYPERPARAMETERS_FILE]  # the Trainer reads TFX's own file
     progress = [line for line in console.getvalue().splitlines() if line.startswith("  ▶ Tuner: trial")]
     assert progress[0].startswith("  ▶ Tuner: trial 1/2 val_loss=") and "best=" in progress[0]
     assert progress[1].startswith("  ▶ Tuner: trial 2/2") and f"best={rows[0]['score']:.4f}" in progress[1]
