@@ -23,7 +23,7 @@ def _run(command, cwd):
 
 
 @pytest.mark.parametrize("template, prepare, params", [
-    ("penguin", None, ["--param", "train_steps=60"]),
+    ("penguin", None, ["--param", "train_steps=60", "--param", "max_trials=2", "--param", "tune_steps=10"]),
     ("ctr", [sys.executable, "data_generator.py", "--out", "data/ctr", "--days", "1", "--rows", "3000"],
      ["--param", "train_steps=20", "--param", "min_auc=0.3", "--param", "gate_on_platform=false"]),
 ])
