@@ -51,7 +51,7 @@ def example_validator(statistics: Input[ExampleStatistics], schema: Input[Schema
                       serving_statistics: Input[ExampleStatistics] | None = None,
                       halt_on_anomalies: Parameter[bool] = False,
                       drift_thresholds: Parameter[dict | None] = None,
-                      skew_thresholds: Parameter[dict | None] = None):
+                      skew_thresholds: Parameter[dict | None] = None) -> None:
     """Validates each split against the schema, with drift and skew comparisons when given.
 
     Drift compares each split with the same split of `previous_statistics`; skew compares the

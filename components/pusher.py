@@ -63,7 +63,7 @@ def refusal(model_blessing: ModelBlessing | None, infra_blessing: InfraBlessing 
 def pusher(model: Input[Model], pushed_model: Output[PushedModel], serving_base: Parameter[str],
            model_blessing: Input[ModelBlessing] | None = None,
            infra_blessing: Input[InfraBlessing] | None = None,
-           model_name: Parameter[str] = "model"):
+           model_name: Parameter[str] = "model") -> None:
     """Pushes the model only if every blessing given is blessed; records `pushed` 1/0 and why.
 
     Args:

@@ -12,7 +12,7 @@ from pipelines.reports.statistics import load_statistics
 
 @component(name="SchemaGen")
 def schema_gen(statistics: Input[ExampleStatistics], schema: Output[Schema],
-               infer_feature_shape: Parameter[bool] = True, split: Parameter[str] = "train"):
+               infer_feature_shape: Parameter[bool] = True, split: Parameter[str] = "train") -> None:
     """Infers a schema (types, presence, domains) from one split's statistics with TFDV.
 
     Args:
@@ -32,7 +32,7 @@ def schema_gen(statistics: Input[ExampleStatistics], schema: Output[Schema],
 
 
 @component(name="ImportSchemaGen")
-def import_schema_gen(schema: Output[Schema], schema_file: Parameter[UserModule]):
+def import_schema_gen(schema: Output[Schema], schema_file: Parameter[UserModule]) -> None:
     """Imports a curated schema.pbtxt (the reviewed data contract); its contents are in the cache key.
 
     Raises:

@@ -15,7 +15,8 @@ REPORT_FILE = "report.html"
 
 @component(name="StatisticsGen")
 def statistics_gen(examples: Input[Examples], statistics: Output[ExampleStatistics],
-                   schema: Input[Schema] | None = None, sample_rate: Parameter[float | None] = None):
+                   schema: Input[Schema] | None = None,
+                   sample_rate: Parameter[float | None] = None) -> None:
     """Computes TFDV statistics per split (schema-aware when a schema is given).
 
     Args:

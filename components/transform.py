@@ -74,7 +74,7 @@ def transform(examples: Input[Examples], schema: Input[Schema], transform_graph:
               transformed_examples: Output[Examples], module_file: Parameter[UserModule | None] = None,
               preprocessing_fn: Parameter[UserModule | None] = None,
               splits_to_analyze: Parameter[list] = ["train"],  # noqa: B006 - never mutated
-              splits_to_transform: Parameter[list | None] = None):
+              splits_to_transform: Parameter[list | None] = None) -> None:
     """Analyzes the training split with the user's preprocessing_fn and transforms every split.
 
     Args:

@@ -119,7 +119,7 @@ def _infer_unless_refused(model: Model, model_blessing: ModelBlessing | None, ex
 @component(name="BulkInferrer")
 def bulk_inferrer(examples: Input[Examples], model: Input[Model], inference_result: Output[InferenceResult],
                   model_blessing: Input[ModelBlessing] | None = None, splits: Parameter[list | None] = None,
-                  signature_name: Parameter[str] = "serving_default"):
+                  signature_name: Parameter[str] = "serving_default") -> None:
     """Writes the model's PredictionLogs for the chosen splits (all when none are chosen).
 
     Raises:
@@ -137,7 +137,7 @@ def bulk_inferrer_examples(examples: Input[Examples], model: Input[Model], outpu
                            output_example_spec: Parameter[dict],
                            model_blessing: Input[ModelBlessing] | None = None,
                            splits: Parameter[list | None] = None,
-                           signature_name: Parameter[str] = "serving_default"):
+                           signature_name: Parameter[str] = "serving_default") -> None:
     """Writes the chosen splits again with the model's predictions added as features.
 
     Raises:

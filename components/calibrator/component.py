@@ -56,7 +56,8 @@ def scores_and_labels(model_dir: str, files: list[str], label_key: str, output_k
 @component(name="Calibrator")
 def calibrator(model: Input[Model], examples: Input[Examples], calibrated_model: Output[Model],
                label_key: Parameter[str], split: Parameter[str] = "eval",
-               output_key: Parameter[str] = "outputs", signature_name: Parameter[str] = "serving_default"):
+               output_key: Parameter[str] = "outputs",
+               signature_name: Parameter[str] = "serving_default") -> None:
     """Fits isotonic calibration on `split` and exports the wrapped model to `Format-Serving/`.
 
     Records `ece_before`, `ece_after` (on the fitting split), `calibration_examples` and

@@ -46,7 +46,7 @@ def run_tfma(examples_pattern: str, candidate: str, baseline: str | None, eval_c
 def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output[ModelEvaluation],
               blessing: Output[ModelBlessing], baseline_model: Input[Model] | None = None,
               eval_config: Parameter[Any] = None, example_split: Parameter[str] = "eval",
-              min_slice_size: Parameter[int] = eval_configs.DEFAULT_MIN_SLICE_SIZE):
+              min_slice_size: Parameter[int] = eval_configs.DEFAULT_MIN_SLICE_SIZE) -> None:
     """Evaluates `model` on slices of one split; blesses it when every threshold holds.
 
     Args:

@@ -57,7 +57,7 @@ def csv_example_gen(examples: Output[Examples], input_base: Parameter[str],
                     partition_feature: Parameter[str | None] = None,
                     tolerate_bad_rows: Parameter[bool] = False,
                     max_rejected_rows: Parameter[int | None] = None,
-                    allow_empty: Parameter[bool] = False, schema: Input[Schema] | None = None):
+                    allow_empty: Parameter[bool] = False, schema: Input[Schema] | None = None) -> None:
     """Reads CSV files (with a header row) of one span, or a range, into split tf.Examples.
 
     Args:
@@ -95,7 +95,7 @@ def parquet_example_gen(examples: Output[Examples], input_base: Parameter[str],
                         span_range: Parameter[list | tuple | None] = None,
                         splits: Parameter[dict] = DEFAULT_SPLITS,
                         partition_feature: Parameter[str | None] = None,
-                        allow_empty: Parameter[bool] = False):
+                        allow_empty: Parameter[bool] = False) -> None:
     """Reads Parquet files of one span (or a range) into split tf.Examples; nulls are missing.
 
     Takes the same span, split, partition and allow_empty arguments as CsvExampleGen; a row
@@ -116,7 +116,7 @@ def import_example_gen(examples: Output[Examples], input_base: Parameter[str],
                        span_range: Parameter[list | tuple | None] = None,
                        splits: Parameter[dict] = DEFAULT_SPLITS,
                        partition_feature: Parameter[str | None] = None,
-                       allow_empty: Parameter[bool] = False):
+                       allow_empty: Parameter[bool] = False) -> None:
     """Imports existing TFRecord files of tf.Examples (gzipped or not) into the standard layout.
 
     Records that are not tf.Examples fail the node, naming the file.

@@ -53,7 +53,7 @@ def infra_validator(model: Input[Model], blessing: Output[InfraBlessing],
                     max_loading_time_seconds: Parameter[int] = 300, num_tries: Parameter[int] = 3,
                     num_examples: Parameter[int] = 1, split_name: Parameter[str] = "eval",
                     signature_names: Parameter[str] = "serving_default",
-                    query_timeout_seconds: Parameter[float] = 30.0):
+                    query_timeout_seconds: Parameter[float] = 30.0) -> None:
     """Serves the candidate in a sandboxed `starling serve` and blesses it if it loads and answers.
 
     LOAD_ONLY without `examples`; LOAD_AND_QUERY with them: `num_examples` examples of

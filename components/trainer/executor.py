@@ -46,7 +46,8 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
             hyperparameters_artifact: Input[HyperParameters] | None = None,
             module_file: Parameter[UserModule | None] = None, run_fn: Parameter[UserModule | None] = None,
             train_steps: Parameter[int] = 1000, eval_steps: Parameter[int] = 100,
-            hyperparameters: Parameter[dict | None] = None, custom_config: Parameter[dict | None] = None):
+            hyperparameters: Parameter[dict | None] = None,
+            custom_config: Parameter[dict | None] = None) -> None:
     """Calls the user's run_fn with TFX's FnArgs; it saves the model to `serving_model_dir`.
 
     Raises:

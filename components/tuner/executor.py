@@ -72,7 +72,8 @@ def tuner(examples: Input[Examples], schema: Input[Schema], best_hyperparameters
           tuner_results: Output[TunerResults], transform_graph: Input[TransformGraph] | None = None,
           module_file: Parameter[UserModule | None] = None, tuner_fn: Parameter[UserModule | None] = None,
           train_steps: Parameter[int] = 100, eval_steps: Parameter[int] = 50,
-          max_trials: Parameter[int | None] = None, custom_config: Parameter[dict | None] = None):
+          max_trials: Parameter[int | None] = None,
+          custom_config: Parameter[dict | None] = None) -> None:
     """Calls the user's tuner_fn with TFX's FnArgs, searches, and writes TFX's output files.
 
     Raises:
