@@ -7,6 +7,7 @@ from pipelines.cli.main import main
 from pipelines.errors import MetadataError
 from pipelines.metadata import MetadataStore, sqlite_config
 from pipelines.resolvers import latest_model
+from pipelines.ui.artifacts import list_artifacts
 from pipelines.ui.queries import list_runs
 
 INJECTION = "Nope' OR type = 'Examples"  # unquoted, this would match every Examples artifact
@@ -79,3 +80,9 @@ def test_latest_model_resolver_quotes_its_producer(tmp_path):
 
     assert resolved("it's_trainer").id == model.id
     assert resolved("x' OR custom_properties.producer_node.string_value = 'it's_trainer") is None
+
+
+def test_ui_artifacts_of_a_type_whose_name_holds_a_quote(tmp_path):
+    store = _store_with_two_artifacts(tmp_path)
+    page, _ = list_artifacts(store, type_name="Team's Model")
+    assert [artifact.uri for artifact in page] == ["/odd"]
