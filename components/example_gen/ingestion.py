@@ -57,11 +57,8 @@ class IngestOptions:
 
 
 def split_file(indexed_path: tuple[int, str], read_chunks: Callable[..., Iterator[Any]],
-               examples_uri: str, file_count: int, options: IngestOptions, *arguments) -> Iterator[Any]:
-    """Reads one file and writes its rows to their splits' shards; passes rejections on.
-
-    `*arguments` has no type hint on purpose: Beam would check side inputs against it.
-    """
+               examples_uri: str, file_count: int, options: IngestOptions, *arguments: Any) -> Iterator[Any]:
+    """Reads one file and writes its rows to their splits' shards; passes rejections on."""
     from apache_beam import pvalue
     from apache_beam.metrics import Metrics
 
@@ -91,6 +88,7 @@ def ingest(examples: Examples, selection: SpanSelection, file_format: FileFormat
             rows and `allow_empty` is off, naming the files.
     """
     import apache_beam as beam
+    from apache_beam.typehints.decorators import no_annotations
 
     check_splits(options.splits)
     rejected_dir = (examples.path(REJECTED_DIR) if options.tolerate_bad_rows
@@ -98,9 +96,10 @@ def ingest(examples: Examples, selection: SpanSelection, file_format: FileFormat
     pipeline = new_pipeline()
     files = pipeline | "Files" >> beam.Create(list(enumerate(selection.files)))
     arguments = file_format.arguments(files | "Paths" >> beam.Map(lambda indexed: indexed[1]))
+    per_file = no_annotations(split_file)  # Beam would check the side inputs against `*arguments: Any`
     outputs = (files
                | "Reshuffle" >> beam.Reshuffle()
-               | "ReadSplitWrite" >> beam.FlatMap(split_file, file_format.read_chunks, examples.uri,
+               | "ReadSplitWrite" >> beam.FlatMap(per_file, file_format.read_chunks, examples.uri,
                                                   len(selection.files), options, *arguments)
                .with_outputs(REJECTED, main="written"))
     _ = outputs[REJECTED] | "WriteRejected" >> beam.io.WriteToText(
