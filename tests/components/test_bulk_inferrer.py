@@ -2,46 +2,18 @@
 a NOT_BLESSED model is refused."""
 
 import glob
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from components import BulkInferrer
 from components.bulk_inferrer import OutputExampleSpecError
-from pipelines import LocalRunner, Output, Parameter, Pipeline, component
-from pipelines.artifacts import Model, ModelBlessing
+from pipelines import LocalRunner, Pipeline
 from tests.components.examples_fixture import synthetic_examples
+from tests.components.model_fixture import tiny_model, verdict
 
 SPEC = {"output_columns_spec": [{"predict_output": {"output_columns": [
     {"output_key": "outputs", "output_column": "score"}]}}]}
-
-
-@component
-def tiny_model(model: Output[Model]):
-    """A seeded tf_keras model whose serving signature takes serialized tf.Examples."""
-    import tensorflow as tf
-    import tf_keras as keras
-
-    keras.utils.set_random_seed(5)
-    net = keras.Sequential([keras.layers.Dense(4, activation="relu"),
-                            keras.layers.Dense(1, activation="sigmoid")])
-    net.build((None, 2))
-    spec = {"age": tf.io.FixedLenFeature([1], tf.int64), "income": tf.io.FixedLenFeature([1], tf.float32)}
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def serve(serialized):
-        parsed = tf.io.parse_example(serialized, spec)
-        features = tf.concat([tf.cast(parsed["age"], tf.float32) / 80.0, parsed["income"] / 100.0], axis=1)
-        return {"outputs": net(features)}
-
-    net.save(model.path("Format-Serving"), save_format="tf", signatures={"serving_default": serve})
-
-
-@component
-def verdict(blessing: Output[ModelBlessing], blessed: Parameter[int] = 1):
-    Path(blessing.path("BLESSED" if blessed else "NOT_BLESSED")).touch()
-    blessing.blessed = blessed
 
 
 def _run(tmp_path, blessed=1, **options):
