@@ -131,3 +131,21 @@ def _step_sources(compiled_yaml: Path) -> dict[str, str]:
     executors = yaml.safe_load(compiled_yaml.read_text())["deploymentSpec"]["executors"]
     return {name: " ".join(spec["container"].get("command", []) + spec["container"].get("args", []))
             for name, spec in executors.items()}
+
+
+def test_a_remote_job_past_its_deadline_is_cancelled_and_named(monkeypatch):
+    """A job on a portable runner (Beam's embedded job service here) may not wait forever."""
+    import time as clock
+
+    import apache_beam as beam
+
+    from components import beam as starling_beam
+
+    monkeypatch.setenv("STARLING_BEAM_TIMEOUT_S", "3")
+    monkeypatch.setattr(starling_beam, "beam_args", lambda: [
+        "--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"])
+    started = clock.monotonic()
+    with (pytest.raises(starling_beam.BeamJobTimeout, match="PortableRunner did not finish within 3 s"),
+          starling_beam.new_pipeline() as pipeline):
+        _ = pipeline | beam.Create([1]) | beam.Map(lambda x: clock.sleep(60) or x)
+    assert clock.monotonic() - started < 45
