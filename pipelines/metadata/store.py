@@ -370,15 +370,17 @@ class MetadataStore:
             return list(self._store.get_events_by_execution_ids(list(execution_ids)))
 
     def list_runs(self, pipeline_name: str | None = None) -> list[RunRecord]:
-        """Runs, newest first, optionally of one pipeline."""
-        with self._mlmd("get_contexts_by_type"):
-            contexts = self._store.get_contexts_by_type(RUN_CONTEXT)
-        runs = [RunRecord(c.id, c.name,
-                          {k: codec.get_value(v) for k, v in c.custom_properties.items()},
-                          c.create_time_since_epoch) for c in contexts]
+        """Runs, newest first, optionally of one pipeline (filtered in MLMD, not in Python)."""
+        from ml_metadata.metadata_store import metadata_store
+
+        query = f"type = {quoted(RUN_CONTEXT)}"
         if pipeline_name:
-            runs = [run for run in runs if run.properties.get("pipeline_name") == pipeline_name]
-        return sorted(runs, key=lambda run: run.id, reverse=True)
+            query += f" AND custom_properties.pipeline_name.string_value = {quoted(pipeline_name)}"
+        options = metadata_store.ListOptions(order_by=metadata_store.OrderByField.ID, is_asc=False,
+                                             filter_query=query)
+        with self._mlmd("get_contexts"):
+            contexts = self._store.get_contexts(list_options=options)
+        return [_run_record(context) for context in contexts]
 
     def run(self, run_name: str) -> RunRecord:
         """One run by its name (run id).
@@ -390,9 +392,13 @@ class MetadataStore:
             context = self._store.get_context_by_type_and_name(RUN_CONTEXT, run_name)
         if context is None:
             raise MetadataError(f"no run named '{run_name}' in {self.location}")
-        return RunRecord(context.id, context.name,
-                         {k: codec.get_value(v) for k, v in context.custom_properties.items()},
-                         context.create_time_since_epoch)
+        return _run_record(context)
+
+
+def _run_record(context: Context) -> RunRecord:
+    return RunRecord(context.id, context.name,
+                     {k: codec.get_value(v) for k, v in context.custom_properties.items()},
+                     context.create_time_since_epoch)
 
 
 def quoted(text: str) -> str:

@@ -64,6 +64,8 @@ def test_ui_runs_of_a_pipeline_whose_name_holds_a_quote(tmp_path):
         store.create_run_context(run, {"pipeline_name": pipeline, "status": "COMPLETE"})
     page = list_runs(store, pipeline="team's")
     assert [run.name for run in page.runs] == ["run-a"]
+    assert [run.name for run in store.list_runs("team's")] == ["run-a"]
+    assert store.list_runs("x' OR custom_properties.pipeline_name.string_value != 'x") == []
 
 
 def test_latest_model_resolver_quotes_its_producer(tmp_path):

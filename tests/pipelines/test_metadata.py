@@ -71,3 +71,15 @@ def test_store_urls():
     assert describe(config_from_url("grpc://metadata-grpc:8080")) == "grpc://metadata-grpc:8080"
     with pytest.raises(MetadataError, match="expected sqlite:PATH"):
         config_from_url("postgres://x/y")
+
+
+def test_list_runs_returns_every_run_of_a_pipeline_newest_first(tmp_path):
+    """More runs than one MLMD page (100) holds; other pipelines' runs and other contexts left out."""
+    store = MetadataStore(sqlite_config(tmp_path / "m.sqlite"))
+    store.pipeline_context("a")
+    for index in range(230):
+        store.create_run_context(f"run-{index}", {"pipeline_name": "a" if index % 2 else "b"})
+    runs_of_a = store.list_runs("a")
+    assert [run.name for run in runs_of_a] == [f"run-{index}" for index in range(229, 0, -2)]
+    assert len(store.list_runs()) == 230 and store.list_runs("c") == []
+    assert store.run("run-7").properties == {"pipeline_name": "a"}
