@@ -38,6 +38,7 @@ pipeline = Pipeline("scaling", {root!r}, [gen, schema, stats, transform], enable
 result = LocalRunner().run(pipeline)
 assert result.status == "COMPLETE", {{k: v.error for k, v in result.nodes.items()}}
 RESULT.update({{name: result.nodes[name].duration_s for name in {components!r}}})
+RESULT["rows_read"] = result.nodes["CsvExampleGen"].outputs["examples"].properties["rows_read"]
 """
 MULTI_PROCESSING = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 
@@ -74,6 +75,8 @@ def measure(rows: int) -> str:
                 print(error, file=sys.stderr)
                 table.append([label, "failed (see stderr)", "", "", "", "", ""])
                 continue
+            if result["rows_read"] != rows:
+                raise RuntimeError(f"{label}: ExampleGen read {result['rows_read']} rows of {rows}")
             seconds = [result[name] for name in COMPONENTS]
             total = sum(seconds)
             table.append([label, *(f"{s:.1f}" for s in seconds), f"{total:.1f}", f"{rows / total:,.0f}",

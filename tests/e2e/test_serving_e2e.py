@@ -38,37 +38,42 @@ def served_version(server: BackgroundServer) -> str:
 
 def test_new_version_goes_live_under_load_without_a_failed_request(saved_model, tmp_path):  # noqa: F811
     install(saved_model, tmp_path, "ctr", 1)
-    versions: list[str] = []
+    answers: list[tuple[float, float, str]] = []  # (sent, answered, model_version) per request
     failures: list[str] = []
     stop = threading.Event()
 
     def client_loop(url: str) -> None:
         with httpx.Client() as client:
             while not stop.is_set():
+                sent = time.monotonic()
                 response = client.post(f"{url}/v1/models/ctr:predict", json={"instances": ROWS[:1]})
                 if response.status_code != 200:
                     failures.append(response.text)
                 else:
-                    versions.append(response.json()["model_version"])
+                    answers.append((sent, time.monotonic(), response.json()["model_version"]))
+
+    def versions() -> list[str]:
+        return [version for _, _, version in answers]
 
     with BackgroundServer(ServerOptions(str(tmp_path), port=0, poll_seconds=0.1)) as server:
         threads = [threading.Thread(target=client_loop, args=(server.url,)) for _ in range(4)]
         for thread in threads:
             thread.start()
-        wait_for(lambda: len(versions) >= 20, "traffic on version 1")
+        wait_for(lambda: len(answers) >= 20, "traffic on version 1")
         install(saved_model, tmp_path, "ctr", 2)
-        wait_for(lambda: versions[-1] == "2", "version 2 to serve")
-        served_by_two = len(versions)
-        wait_for(lambda: len(versions) >= served_by_two + 20, "traffic on version 2")
+        wait_for(lambda: "2" in versions(), "version 2 to serve")
+        served_by_two = len(answers)
+        wait_for(lambda: len(answers) >= served_by_two + 20, "traffic on version 2")
         stop.set()
         for thread in threads:
             thread.join()
         status = httpx.get(f"{server.url}/v1/models/ctr").json()["model_version_status"]
     assert failures == []
-    assert versions[0] == "1" and versions[-1] == "2"
-    first_two = versions.index("2")
-    # requests already batched on version 1 may finish after the swap; none starts there later
-    assert versions[first_two:].count("1") <= 4 and set(versions[served_by_two:]) == {"2"}
+    assert versions()[0] == "1" and versions()[-1] == "2"
+    # the swap happened before version 2's first answer: every request sent after that answer
+    # runs on version 2; requests already sent to version 1 may still finish there
+    swapped_by = min(answered for _, answered, version in answers if version == "2")
+    assert {version for sent, _, version in answers if sent > swapped_by} == {"2"}
     assert {s["version"]: s["state"] for s in status} == {"2": "AVAILABLE", "1": "END"}  # latest:1
 
 
