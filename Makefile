@@ -16,7 +16,7 @@ $(STAMP): requirements.lock requirements-tfx.txt setup.cfg pyproject.toml
 	@bash scripts/check_python.sh "$(PYTHON311)"
 	@test -x $(PY) || $(PYTHON311) -m venv $(VENV)
 	@test -x $(UV) || $(PY) -m pip install --quiet "$$(grep -E '^uv==' requirements.lock)"
-	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.lock  # .pyc: every process imports faster
 	$(UV) pip install --quiet --python $(PY) --no-deps -r requirements-tfx.txt
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $(STAMP)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: lint, then the fast tests, then the end-to-end tests (tests marked e2e), then the
-# tests on a local Flink cluster (marked flink), then one
+# `make test`: lint, then the fast tests, then the end-to-end tests (tests marked e2e, on two
+# pytest-xdist workers), then the tests on a local Flink cluster (marked flink), then one
 # closing line with the totals. pytest exits 5 when a selection holds no test; that is no failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,8 @@ run_pytest() {
 status=0
 run_pytest fast -m "not e2e and not flink" -q --durations=10 || status=1
 if [ "$status" -eq 0 ]; then
-  run_pytest e2e -m "e2e and not flink" -q --durations=10 || status=1
+  # two workers, a test file each at a time: most e2e time is single-threaded Python in subprocesses
+  run_pytest e2e -m "e2e and not flink" -q --durations=10 -n 2 --dist loadfile || status=1
 fi
 if [ "$status" -eq 0 ]; then  # the local Flink cluster: needs Java 17 and Maven (tests/flink/conftest.py)
   run_pytest flink -m flink -q --durations=10 || status=1
