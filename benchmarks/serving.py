@@ -183,13 +183,15 @@ def row(server: str, api: str, concurrency: int | str, result: dict[str, Any]) -
             f"{result['p99_ms']:.1f} | {result['errors']} | {result['shed']} |")
 
 
-def measure_starling(base: str, body: bytes, grpc_request: bytes, binary: Path, seconds: float
-                     ) -> tuple[list[str], list[str]]:
+def measure_starling(base: str, body: bytes, grpc_request: bytes, binary: Path, seconds: float,
+                     workers: int = 1) -> tuple[list[str], list[str]]:
     """Starling's closed-loop rows (REST with wrk, gRPC with loadgen) and its overload rows."""
     port, grpc_port = free_port(), free_port()
     command = [sys.executable, "-c", "import sys; from pipelines.cli.main import main; sys.exit(main())",
-               "serve", "--model-base-path", base, "--port", str(port), "--grpc-port", str(grpc_port)]
+               "serve", "--model-base-path", base, "--port", str(port), "--grpc-port", str(grpc_port),
+               "--workers", str(workers)]
     url = f"http://127.0.0.1:{port}/v1/models/ctr:predict"
+    label = "Starling" if workers == 1 else f"Starling, {workers} workers"
     rows, overload = [], []
     with Process(command):
         wait_ready(url, body)
@@ -198,17 +200,17 @@ def measure_starling(base: str, body: bytes, grpc_request: bytes, binary: Path, 
         for concurrency in CONCURRENCY:
             result = wrk(url, body, concurrency, seconds)
             best = max(best, result["ok_per_s"])
-            rows.append(row("Starling", "REST", concurrency, result))
+            rows.append(row(label, "REST", concurrency, result))
             print(rows[-1], flush=True)
         for concurrency in CONCURRENCY:
             result = loadgen(binary, "grpc", f"127.0.0.1:{grpc_port}", grpc_request, seconds, concurrency)
-            rows.append(row("Starling", "gRPC", concurrency, result))
+            rows.append(row(label, "gRPC", concurrency, result))
             print(rows[-1], flush=True)
         for factor in (2, 4):
             result = loadgen(binary, "rest", url, body, seconds, 2048, rate=factor * best)
-            overload.append(f"| {factor}x ({factor * best:,.0f} req/s offered) | {result['ok_per_s']:,.0f} | "
-                            f"{result['shed'] / result['elapsed']:,.0f} | {result['errors']} | "
-                            f"{result['p50_ms']:.1f} | {result['p99_ms']:.1f} |")
+            overload.append(f"| {label} | {factor}x ({factor * best:,.0f} req/s offered) | "
+                            f"{result['ok_per_s']:,.0f} | {result['shed'] / result['elapsed']:,.0f} | "
+                            f"{result['errors']} | {result['p50_ms']:.1f} | {result['p99_ms']:.1f} |")
             print(overload[-1], flush=True)
     return rows, overload
 
@@ -249,7 +251,12 @@ def measure(seconds: float, saved_model: str | None) -> str:
         body = json.dumps({"instances": [instance_for(version_dir)]}).encode()
         top = ceiling(version_dir, 64, 3)
         single = ceiling(version_dir, 1, 3)
-        rows, overload = measure_starling(base, body, grpc_body(version_dir), binary, seconds)
+        rows, overload = [], []
+        for workers in (1, 2):
+            more_rows, more_overload = measure_starling(base, body, grpc_body(version_dir), binary, seconds,
+                                                        workers)
+            rows += more_rows
+            overload += more_overload
         rows += measure_peer(version_dir, body, seconds)
     return "\n".join([
         f"Model: {'the ctr SavedModel given with --saved-model' if saved_model else 'a CTR-shaped one'}; "
@@ -257,8 +264,8 @@ def measure(seconds: float, saved_model: str | None) -> str:
         "| server | API | concurrency | requests/s (200) | p50 ms | p99 ms | errors | 503s |",
         "|---|---|---:|---:|---:|---:|---:|---:|", *rows, "",
         "Overload (open loop, Starling REST, offered at 2x and 4x its best closed-loop rate):", "",
-        "| offered | served 200/s | shed 503/s | other errors | p50 ms (200s) | p99 ms (200s) |",
-        "|---|---:|---:|---:|---:|---:|", *overload, "",
+        "| server | offered | served 200/s | shed 503/s | other errors | p50 ms (200s) | p99 ms (200s) |",
+        "|---|---|---:|---:|---:|---:|---:|", *overload, "",
         f"In-process ceiling of the same SavedModel: {top:,.0f} examples/s on batches of 64, "
         f"{single:,.0f} calls/s one example at a time."])
 

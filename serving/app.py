@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -108,10 +109,11 @@ class RestApi:
         return error_response(error.status_code, detail)
 
     async def health(self, request: Request) -> Response:
-        """200 when at least one model version serves, else 503; names a failing request log."""
+        """200 when a model version serves, else 503; names the process and a failing request log."""
         repository = self.inference.repository
         serving = {name: max(m.loaded) for name, m in repository.models.items() if m.loaded}
-        body: dict[str, Any] = {"status": "ok" if serving else "no model loaded", "models": serving}
+        body: dict[str, Any] = {"status": "ok" if serving else "no model loaded", "models": serving,
+                                "pid": os.getpid()}
         if self.inference.request_log_error:
             body["request_log_error"] = self.inference.request_log_error
         return JSONBody(body, status_code=200 if serving else 503)

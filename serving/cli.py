@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from serving.server import ServerOptions
 
 
 def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +42,8 @@ def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
     parser.add_argument("--log-requests", metavar="DIR", help="log a sample of requests as tf.Examples")
     parser.add_argument("--log-sample-rate", type=float, default=0.1)
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="N server processes sharing the ports (SO_REUSEPORT); each loads every model")
     parser.set_defaults(handler=run_server)
 
 
@@ -48,6 +55,7 @@ def run_server(args: argparse.Namespace) -> int:
     from serving.batcher import BatchingOptions
     from serving.model_config import ConfigError, VersionPolicy, parse_labels, read_config_file
     from serving.server import ServerOptions, serve_forever
+    from serving.workers import serve_with_workers
 
     try:
         options = ServerOptions(
@@ -60,18 +68,21 @@ def run_server(args: argparse.Namespace) -> int:
             limiter=LimiterOptions(latency_target_ms=args.latency_target_ms),
             request_timeout_ms=args.request_timeout_ms, max_body_bytes=args.max_body_bytes,
             request_log_dir=args.log_requests, request_log_sample_rate=args.log_sample_rate)
-        serve_forever(options, _announce)
+        if args.workers == 1:
+            serve_forever(options, lambda server: _announce(
+                dataclasses.replace(server.options, port=server.port, grpc_port=server.grpc_port),
+                [os.getpid()]))
+            return 0
+        return serve_with_workers(options, args.workers, _announce)
     except ConfigError as error:
         print(f"starling serve: {error}", file=sys.stderr)
         return 2
-    return 0
 
 
-def _announce(server: object) -> None:
-    from serving.server import ModelServer
-
-    assert isinstance(server, ModelServer)
-    source = server.options.model_base_path or ", ".join(c.base_path for c in server.options.configs)
-    grpc = f", gRPC {server.options.host}:{server.grpc_port}" if server.grpc_port else ""
-    print(f"Serving models from {source}: REST http://{server.options.host}:{server.port}{grpc} "
+def _announce(options: ServerOptions, pids: list[int]) -> None:
+    """The one line saying where the server listens (printed only once every worker serves)."""
+    source = options.model_base_path or ", ".join(c.base_path for c in options.configs)
+    grpc = f", gRPC {options.host}:{options.grpc_port}" if options.grpc_port is not None else ""
+    workers = f", {len(pids)} workers (pids {', '.join(map(str, pids))})" if len(pids) > 1 else ""
+    print(f"Serving models from {source}: REST http://{options.host}:{options.port}{grpc}{workers} "
           f"(POST /v1/models/<name>:predict)", flush=True)

@@ -29,6 +29,7 @@ class ServerOptions:
         grpc_port: TF Serving's gRPC API port (0: any free port; None: no gRPC).
         request_timeout_ms: A request not answered by then gets 504 / DEADLINE_EXCEEDED.
         configs: Models from a TF Serving config file (then `model_base_path` is not scanned).
+        reuse_port: Share the ports with other worker processes (SO_REUSEPORT; see workers.py).
     """
 
     model_base_path: str
@@ -46,6 +47,7 @@ class ServerOptions:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     request_log_dir: str | None = None
     request_log_sample_rate: float = 0.1
+    reuse_port: bool = False
 
 
 def warm_up(model: LoadedModel) -> None:
@@ -71,8 +73,11 @@ def check_options(options: ServerOptions) -> None:
             raise ConfigError(f"model base path {path} does not exist (expected <base>/<model>/<version>/)")
 
 
-def bind(host: str, port: int, what: str) -> socket.socket:
-    """A listening-ready TCP socket (TCP_NODELAY set: asyncio needs IPPROTO_TCP to keep it).
+def bind(host: str, port: int, what: str, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """A bound TCP socket, listening unless `listen=False`.
+
+    TCP_NODELAY is set (asyncio needs IPPROTO_TCP to keep it); with `reuse_port`, other processes
+    may bind the same port likewise (the workers of `--workers N`).
 
     Raises:
         ConfigError: the port is taken or cannot be bound (names it).
@@ -80,9 +85,12 @@ def bind(host: str, port: int, what: str) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
-        sock.listen(2048)  # early connections wait in the backlog until the server accepts
+        if listen:
+            sock.listen(2048)  # early connections wait in the backlog until the server accepts
     except OSError as error:
         sock.close()
         raise ConfigError(f"cannot listen for {what} on {host}:{port}: {error.strerror}") from None
@@ -96,10 +104,13 @@ class ModelServer:
         check_options(options)
         self.options = options
         self.on_ready = on_ready
-        self.rest_socket = bind(options.host, options.port, "REST")
+        # a worker sharing the port listens only once it serves (uvicorn starts listening after
+        # the models are loaded), so the kernel never queues connections at a worker still loading
+        self.rest_socket = bind(options.host, options.port, "REST", options.reuse_port,
+                                listen=not options.reuse_port)
         self.grpc_port: int | None = None
-        if options.grpc_port is not None:
-            probe = bind(options.host, options.grpc_port, "gRPC")  # a clear error before serving
+        if options.grpc_port is not None:  # a clear error before serving
+            probe = bind(options.host, options.grpc_port, "gRPC", options.reuse_port, listen=False)
             self.grpc_port = int(probe.getsockname()[1])
             probe.close()
         self.repository = ModelRepository(options.model_base_path, options.model_names, options.policy,
@@ -129,7 +140,7 @@ class ModelServer:
         await self.inference.batcher.start()
         grpc_server = None
         if self.grpc_port is not None:
-            grpc_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            grpc_server = grpc.aio.server(options=[("grpc.so_reuseport", int(self.options.reuse_port))])
             add_services(grpc_server, self.inference)
             grpc_server.add_insecure_port(f"{self.options.host}:{self.grpc_port}")
             await grpc_server.start()
