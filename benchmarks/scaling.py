@@ -81,7 +81,7 @@ def measure(rows: int) -> str:
             total = sum(seconds)
             table.append([label, *(f"{s:.1f}" for s in seconds), f"{total:.1f}", f"{rows / total:,.0f}",
                           f"{result['peak_rss_mb']:,.0f}"])
-    return (f"{rows:,} ctr rows (10 columns), one CSV, 2 cores shared with other work:\n\n"
+    return (f"{rows:,} ctr rows (10 columns), one CSV, 2 cores:\n\n"
             + markdown_table(["runner", "ExampleGen s", "StatisticsGen s", "Transform s", "total s",
                               "rows/s", "driver peak RSS MB"], table))
 
