@@ -241,6 +241,8 @@ def measure_peer(version_dir: str, body: bytes, seconds: float) -> list[str]:
 
 def measure(seconds: float, saved_model: str | None) -> str:
     """Runs every configuration and returns the README section's tables."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("the serving benchmark needs wrk, Debian's package: apt-get install -y wrk")
     binary = build_loadgen()
     with tempfile.TemporaryDirectory() as base:
         version_dir = os.path.join(base, "ctr", "1")

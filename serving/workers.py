@@ -17,9 +17,11 @@ import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import queue
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
@@ -63,10 +65,20 @@ def _hold_ports(options: ServerOptions) -> tuple[_Ports, ServerOptions]:
     return _Ports(rest, grpc), shared
 
 
-def _worker_main(options: ServerOptions, events: Any) -> None:
-    """A worker process: one whole server; reports ("ready", pid) or ("error", message)."""
-    import os
+def _follow_parent(parent_pid: int) -> None:
+    """Stops this worker once its supervisor is gone, even after a `kill -9` of the supervisor.
 
+    SIGTERM to itself: uvicorn shuts down cleanly (before it runs, the default action ends it).
+    """
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker_main(options: ServerOptions, events: Any, parent_pid: int) -> None:
+    """A worker process: one whole server; reports ("ready", pid) or ("error", message)."""
+    threading.Thread(target=_follow_parent, args=(parent_pid,), name="follow-supervisor",
+                     daemon=True).start()
     try:
         serve_forever(options, lambda _: events.put(("ready", os.getpid())))
     except ConfigError as error:
@@ -87,21 +99,20 @@ class Supervisor:
         self._events = self._context.Queue()
         self._processes: list[BaseProcess] = []
         self._started: dict[int, float] = {}
-        self._stopping = False
         self._quick_deaths = 0
 
     def _start_one(self) -> BaseProcess:
-        process = self._context.Process(target=_worker_main, args=(self.options, self._events),
+        process = self._context.Process(target=_worker_main, args=(self.options, self._events, os.getpid()),
                                         name="starling-serve-worker", daemon=False)
         process.start()
         self._started[id(process)] = time.monotonic()
         return process
 
     def start(self) -> None:
-        """Starts every worker and waits until each serves.
+        """Starts every worker and waits until each serves (call `stop` afterwards in any case).
 
         Raises:
-            ConfigError: a worker could not start (its message), after stopping the others.
+            ConfigError: a worker could not start (its message).
         """
         self._processes = [self._start_one() for _ in range(self.workers)]
         ready: set[int] = set()
@@ -111,12 +122,10 @@ class Supervisor:
             except queue.Empty:
                 dead = [p for p in self._processes if p.exitcode is not None]
                 if dead:
-                    self.stop()
                     raise ConfigError(f"a worker exited with code {dead[0].exitcode} before serving "
                                       "(its output above says why)") from None
                 continue
             if kind == "error":
-                self.stop()
                 raise ConfigError(str(value))
             ready.add(int(value))
 
@@ -145,7 +154,6 @@ class Supervisor:
 
     def stop(self, grace_seconds: float = 15.0) -> None:
         """Stops every worker (SIGTERM, then SIGKILL past the grace period) and frees the ports."""
-        self._stopping = True
         for process in self._processes:
             if process.exitcode is None:
                 process.terminate()

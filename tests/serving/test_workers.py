@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import httpx
@@ -78,11 +79,12 @@ def replaced(url: str, pids: set[int]) -> bool:
 
 
 def alive(pid: int) -> bool:
+    """Whether the process runs (an exited one not yet reaped by its new parent does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
         return False
-    return True
+    return state not in ("Z", "X")
 
 
 def test_workers_share_both_ports_and_a_dead_worker_is_replaced(two_workers):
@@ -109,7 +111,15 @@ def test_workers_share_both_ports_and_a_dead_worker_is_replaced(two_workers):
     assert not [pid for pid in workers if alive(pid)]  # no orphaned worker
 
 
-def test_a_taken_port_fails_before_any_worker_starts(saved_model, tmp_path):
+def test_workers_stop_when_the_supervisor_is_killed(two_workers):
+    serve, announced = two_workers
+    workers = {int(p) for p in announced["pids"].split(", ")}
+    os.kill(serve.process.pid, signal.SIGKILL)  # no chance to stop its workers itself
+    serve.process.wait(timeout=10)
+    wait_for(lambda: not [pid for pid in workers if alive(pid)], "the orphaned workers to exit", seconds=60)
+
+
+def test_a_taken_port_fails_naming_it_before_any_serving_line(saved_model, tmp_path):
     install(saved_model, tmp_path, "ctr", 1)
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
