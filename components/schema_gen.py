@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from components.artifact_io import read_schema, write_schema
+from components.artifact_io import write_schema
+from components.example_gen.contract import load_schema_file
 from pipelines import Input, Output, Parameter, UserModule, component
 from pipelines.artifacts import ExampleStatistics, Schema
 from pipelines.reports.statistics import load_statistics
@@ -36,17 +37,13 @@ def import_schema_gen(schema: Output[Schema], schema_file: Parameter[UserModule]
     """Imports a curated schema.pbtxt (the reviewed data contract); its contents are in the cache key.
 
     Raises:
-        ValueError: the file does not parse as a Schema (the message names the file).
+        FileNotFoundError: there is no such file.
+        ValueError: the file is empty, does not parse as a Schema, or declares no features (the
+            message names the file).
     """
-    from google.protobuf import text_format
-
     if not os.path.isfile(schema_file):
         raise FileNotFoundError(f"schema file not found: {schema_file}")
-    try:
-        parsed = read_schema(str(schema_file))
-    except text_format.ParseError as error:
-        raise ValueError(f"{schema_file}: not a valid Schema: {error}") from None
-    write_schema(parsed, schema)
+    write_schema(load_schema_file(str(schema_file)), schema)
 
 
 SchemaGen = schema_gen

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.artifact_io import read_schema
+from components.artifact_io import schema_path
 from components.example_gen import csv_rows
+from components.example_gen.contract import load_schema_file
 from components.example_gen.driver import input_facts
 from components.example_gen.ingestion import FileFormat, IngestOptions, ingest
 from components.example_gen.spans import select_files
@@ -36,10 +37,10 @@ def _inferred_layout(columns: list[str]) -> Any:
     return arguments
 
 
-def _csv_format(columns: list[str], schema: Schema | None) -> FileFormat:
+def _csv_format(columns: list[str], schema: Schema | None, first_file: str) -> FileFormat:
     if schema is None:
         return FileFormat(csv_rows.read_chunks, _inferred_layout(columns))
-    layout = csv_rows.CsvLayout(columns, csv_rows.kinds_from_schema(read_schema(schema), columns))
+    layout = csv_rows.layout_from_schema(load_schema_file(schema_path(schema)), columns, first_file)
     return FileFormat(csv_rows.read_chunks, lambda _paths: (layout,))
 
 
@@ -75,17 +76,22 @@ def csv_example_gen(examples: Output[Examples], input_base: Parameter[str],
             (default: fail on the first bad row, naming its file and line).
         max_rejected_rows: With tolerance on, fail anyway beyond this many rejected rows.
         allow_empty: Accept a span with no data rows (default: fail, naming the files).
-        schema: The curated schema; every value is checked against its column's type (default:
-            types inferred over the whole input: integer, else float, else string; a column
-            that is numeric but for under 1% of its values is numeric, and those rows are bad).
+        schema: The curated schema, a contract every row is checked against: its column's type;
+            a value in every row where presence min_fraction is 1 (and the column present where
+            it is required); int_domain / float_domain bounds; string domains; no NaN or
+            infinity in a bounded float (or with disallow_nan / disallow_inf). Default: types
+            inferred over the whole input: integer, else float, else string; a column that is
+            numeric but for under 1% of its values is numeric, and those rows are bad; an integer
+            too large for 64 bits is a bad row, never a float.
 
     Raises:
-        ValueError: a bad row (naming file:line, column and value) unless tolerated, or no rows.
+        ValueError: a bad row (naming file:line, column and value) unless tolerated, or no rows;
+            a column the schema requires is missing; the schema file is empty or unparsable.
     """
     selection = select_files(input_base, pattern, span, span_range)
     columns = _csv_columns(selection.files)
     _check_partition_feature(partition_feature, columns)
-    ingest(examples, selection, _csv_format(columns, schema),
+    ingest(examples, selection, _csv_format(columns, schema, selection.files[0]),
            IngestOptions(splits, partition_feature, tolerate_bad_rows, max_rejected_rows, allow_empty))
 
 

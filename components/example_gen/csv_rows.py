@@ -12,7 +12,9 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+from components.example_gen import csv_lines
 from components.example_gen.columns import one_value_lists
+from components.example_gen.contract import ColumnRule, missing_columns, rules_from_schema
 
 BLOCK_BYTES = 1 << 20
 NON_NUMERIC_SHARE = 0.01
@@ -25,20 +27,21 @@ class BadInputFile(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class CsvLayout:
-    """Column names (from the header) and kinds: int, float or bytes."""
+    """Column names (from the header), kinds (int, float or bytes) and the schema's rules, if any."""
 
     columns: list[str]
     kinds: list[str]
+    rules: tuple[ColumnRule | None, ...] = ()
 
 
 def read_header(path: str) -> list[str]:
-    """The header row of a CSV file.
+    """The header row of a CSV file; a UTF-8 byte-order mark (Excel's CSV) is not part of it.
 
     Raises:
         BadInputFile: unreadable, empty, or with empty or repeated column names.
     """
     try:
-        with open(path, newline="") as source:
+        with open(path, newline="", encoding=csv_lines.ENCODING) as source:
             header = next(csv.reader(source), None)
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise BadInputFile(f"{path}: cannot read file: {error}") from None
@@ -50,13 +53,29 @@ def read_header(path: str) -> list[str]:
     return header
 
 
-def kinds_from_schema(schema: Any, columns: list[str]) -> list[str]:
-    """Column kinds from a tensorflow_metadata Schema (columns it lacks are read as strings)."""
-    from tensorflow_metadata.proto.v0 import schema_pb2
+def layout_from_schema(schema: Any, columns: list[str], path: str) -> CsvLayout:
+    """The layout a tensorflow_metadata Schema gives a header (columns it lacks are strings).
 
-    by_type = {schema_pb2.INT: "int", schema_pb2.FLOAT: "float", schema_pb2.BYTES: "bytes"}
-    declared = {feature.name: by_type.get(feature.type, "bytes") for feature in schema.feature}
-    return [declared.get(column, "bytes") for column in columns]
+    Raises:
+        BadInputFile: the header (of `path`) lacks a column the schema requires.
+    """
+    rules = rules_from_schema(schema)
+    missing = missing_columns(rules, columns)
+    if missing:
+        raise BadInputFile(f"{path}:1: missing column{'s' if len(missing) > 1 else ''} "
+                           f"{', '.join(repr(name) for name in missing)}, required by the schema "
+                           f"(presence); the header has {', '.join(columns)}")
+    return CsvLayout(columns, [rules[c].kind if c in rules else "bytes" for c in columns],
+                     tuple(rules.get(column) for column in columns))
+
+
+def _missing_markers(pcsv: Any) -> list[str]:
+    """The spellings of a missing value pyarrow knows ("", "NA", "null", ...) except NaN's: NaN is a value.
+
+    A NaN is kept as a float, so a schema that bounds the column (or disallows NaN) refuses it
+    by name instead of it turning silently into a missing value.
+    """
+    return [text for text in pcsv.ConvertOptions().null_values if text.lower().lstrip("-") != "nan"]
 
 
 def _open(path: str, columns: list[str], wrong_width: list[Any]) -> Any:
@@ -73,10 +92,19 @@ def _open(path: str, columns: list[str], wrong_width: list[Any]) -> Any:
             path, read_options=pcsv.ReadOptions(column_names=columns, skip_rows=1, block_size=BLOCK_BYTES),
             parse_options=pcsv.ParseOptions(invalid_row_handler=keep_wrong_width),
             convert_options=pcsv.ConvertOptions(column_types={name: pa.large_string() for name in columns},
+                                                 null_values=_missing_markers(pcsv),
                                                  strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, OSError) as error:
-        raise BadInputFile(f"{path}: cannot read CSV: {error}") from None
+        raise _read_error(path, error) from None
     return reader
+
+
+def _read_error(path: str, error: Exception) -> BadInputFile:
+    """The error for a file pyarrow cannot read, naming the line of a row too large to read."""
+    oversized = csv_lines.oversized_row(path, BLOCK_BYTES)
+    if oversized is not None:
+        return BadInputFile(f"{path}:{oversized}")
+    return BadInputFile(f"{path}: cannot read CSV: {error}")
 
 
 def _batches(path: str, columns: list[str], wrong_width: list[Any]) -> Iterator[Any]:
@@ -90,7 +118,7 @@ def _batches(path: str, columns: list[str], wrong_width: list[Any]) -> Iterator[
         except StopIteration:
             return
         except pa.ArrowInvalid as error:
-            raise BadInputFile(f"{path}: cannot read CSV: {error}") from None
+            raise _read_error(path, error) from None
         yield batch
 
 
@@ -106,15 +134,19 @@ def _counts_of_column(text: Any) -> tuple[int, int, int]:
     present = len(text) - text.null_count
     if not present:
         return 0, 0, 0
-    clean = ((pa.int64(), (present, present, present)), (pa.float64(), (present, 0, present)))
-    for arrow_type, counts in clean:
-        try:  # a clean column casts at once; count with patterns only when it does not
-            pc.cast(text, arrow_type)
-            return counts
-        except pa.ArrowInvalid:
-            continue
+    try:  # a clean column casts at once; count with patterns only when it does not
+        pc.cast(text, pa.int64())
+        return present, present, present
+    except pa.ArrowInvalid:
+        pass
+    # integers too large for int64 still count as integers: the column stays integer and
+    # those values fail as bad rows, rather than the column turning float and losing precision
     ints = pc.sum(pc.match_substring_regex(text, _INT_TEXT)).as_py() or 0
-    floats = pc.sum(pc.match_substring_regex(text, _FLOAT_TEXT, ignore_case=True)).as_py() or 0
+    try:
+        pc.cast(text, pa.float64())
+        return present, ints, present
+    except pa.ArrowInvalid:
+        floats = pc.sum(pc.match_substring_regex(text, _FLOAT_TEXT, ignore_case=True)).as_py() or 0
     return present, ints, floats
 
 
@@ -150,60 +182,95 @@ def layout_from_counts(counts: list[tuple[int, ...]], columns: list[str]) -> Csv
     return CsvLayout(columns, kinds)
 
 
+_INT64_RANGE = (-(1 << 63), (1 << 63) - 1)
+
+
+class _DoesNotFit(ValueError):
+    """A number that parses but does not fit the column's type."""
+
+
+def _parse(value: str, kind: str) -> int | float:
+    """One value of an int or float column; ValueError when it is not one, _DoesNotFit when too large."""
+    if kind == "float":
+        return float(value)
+    number = int(value)
+    if not _INT64_RANGE[0] <= number <= _INT64_RANGE[1]:
+        raise _DoesNotFit(f"{value.strip()} does not fit a 64-bit integer "
+                          f"([{_INT64_RANGE[0]}, {_INT64_RANGE[1]}])")
+    return number
+
+
 def _typed(text: Any, kind: str) -> tuple[Any, dict[int, str]]:
-    """The column cast to its kind, and {row: bad value} when some values do not parse."""
+    """The column cast to its kind, and {row: why not} for the values that do not parse or fit."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if kind == "bytes":
         return pc.cast(text, pa.large_binary()), {}
     arrow_type = pa.int64() if kind == "int" else pa.float32()
+    bad: dict[int, str] = {}
     try:
-        return pc.cast(text, arrow_type), {}
+        values = pc.cast(text, arrow_type)
     except pa.ArrowInvalid:
-        pass
-    parse = int if kind == "int" else float
-    values, bad = [], {}
+        values, bad = _parse_each(text, kind)
+    return values, ({**_float32_overflows(text, values), **bad} if kind == "float" else bad)
+
+
+def _parse_each(text: Any, kind: str) -> tuple[Any, dict[int, str]]:
+    """A column that does not cast at once, parsed value by value."""
+    import pyarrow as pa
+
+    parsed: list[int | float | None] = []
+    bad = {}
     for row, value in enumerate(text.to_pylist()):
         try:
-            values.append(None if value is None else parse(value))
+            parsed.append(None if value is None else _parse(value, kind))
+        except _DoesNotFit as error:
+            parsed.append(None)
+            bad[row] = str(error)
         except ValueError:
-            values.append(None)
-            bad[row] = value
-    return pa.array(values, type=arrow_type), bad
+            parsed.append(None)
+            bad[row] = f"cannot parse {value!r} as {_EXPECTED[kind]}"
+    return pa.array(parsed, type=pa.int64() if kind == "int" else pa.float32()), bad
 
 
-def _data_rows(path: str, width: int) -> Iterator[tuple[int, list[str] | None, list[str]]]:
-    """(line, row if it has `width` fields else None, raw fields) of each data row, via the csv module."""
-    with open(path, newline="") as source:
-        reader = csv.reader(source)
-        next(reader, None)
-        line = reader.line_num + 1
-        for row in reader:
-            yield line, (row if len(row) == width else None), row
-            line = reader.line_num + 1
+def _float32_overflows(text: Any, values: Any) -> dict[int, str]:
+    """{row: why} for finite numbers written in the file that became infinite as 32-bit floats."""
+    import pyarrow.compute as pc
+
+    infinite = pc.fill_null(pc.is_inf(values), False)
+    if not pc.any(infinite).as_py():
+        return {}
+    bad = {}
+    for row in pc.indices_nonzero(infinite).to_pylist():
+        written = text[row].as_py()
+        if written.strip().lstrip("+-").lower() not in ("inf", "infinity"):
+            bad[row] = f"{written.strip()} does not fit a 32-bit float (tf.Example's float_list)"
+    return bad
 
 
-def _rejections(path: str, layout: CsvLayout, bad_rows: dict[int, str]) -> Iterator[Any]:
-    """Rejections naming the lines of bad rows (indexed among full-width rows) and of wrong-width rows."""
-    from components.example_gen.ingestion import rejection
-
-    width = len(layout.columns)
-    index = 0
-    for line, row, raw in _data_rows(path, width):
-        if row is None:
-            yield rejection(path, line, f"expected {width} fields, got {len(raw)}", raw)
-            continue
-        if index in bad_rows:
-            yield rejection(path, line, bad_rows[index], row)
-        index += 1
+def _check_batch(text: Any, layout: CsvLayout) -> tuple[list[Any], dict[int, str]]:
+    """The batch's typed columns, and {row in batch: reason} for its bad rows (first reason wins)."""
+    columns: list[Any] = []
+    bad_rows: dict[int, str] = {}
+    for index, (column, kind) in enumerate(zip(layout.columns, layout.kinds, strict=True)):
+        values, bad = _typed(text.column(index), kind)
+        columns.append(values)
+        for row, reason in bad.items():
+            bad_rows.setdefault(row, f"column '{column}': {reason}")
+        rule = layout.rules[index] if layout.rules else None
+        if rule is not None:
+            for row, reason in rule.violations(values, text.column(index)).items():
+                bad_rows.setdefault(row, reason)
+    return columns, bad_rows
 
 
 def read_chunks(path: str, layout: CsvLayout) -> Iterator[Any]:
     """Yields (serialized tf.Examples, RecordBatch) per block of good rows, then the file's rejections.
 
-    A row whose value does not fit its column's kind, or with the wrong number of fields, is a
-    rejection naming the file, line, column and value.
+    A row whose value does not fit its column's kind (or breaks the schema's rules: presence,
+    domain, range, finite floats), or with the wrong number of fields, is a rejection naming
+    the file, line, column and value.
     """
     import pyarrow as pa
     from apache_beam.metrics import Metrics
@@ -215,14 +282,8 @@ def read_chunks(path: str, layout: CsvLayout) -> Iterator[Any]:
     wrong_width: list[Any] = []
     for text in _batches(path, layout.columns, wrong_width):
         read.inc(text.num_rows)
-        columns, bad_in_batch = [], set()
-        for index, (column, kind) in enumerate(zip(layout.columns, layout.kinds, strict=True)):
-            values, bad = _typed(text.column(index), kind)
-            columns.append(values)
-            for row, value in bad.items():
-                bad_rows.setdefault(offset + row,
-                                    f"column '{column}': cannot parse {value!r} as {_EXPECTED[kind]}")
-                bad_in_batch.add(row)
+        columns, bad_in_batch = _check_batch(text, layout)
+        bad_rows.update({offset + row: reason for row, reason in bad_in_batch.items()})
         batch = pa.RecordBatch.from_arrays([one_value_lists(values) for values in columns], layout.columns)
         if bad_in_batch:
             keep = pa.array([row not in bad_in_batch for row in range(text.num_rows)])
@@ -232,4 +293,4 @@ def read_chunks(path: str, layout: CsvLayout) -> Iterator[Any]:
             yield example_coder.RecordBatchToExamples(batch), batch
     read.inc(len(wrong_width))
     if bad_rows or wrong_width:
-        yield from _rejections(path, layout, bad_rows)
+        yield from csv_lines.rejections(path, len(layout.columns), bad_rows)
