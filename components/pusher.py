@@ -11,8 +11,10 @@ from pathlib import Path
 
 from pipelines import Input, Output, Parameter, component
 from pipelines.artifacts import SERVING_MODEL_DIR, InfraBlessing, Model, ModelBlessing, PushedModel
+from pipelines.runner.leftovers import record_directory
 
 _VERSION = re.compile(r"^\d+$")
+PUSHING_PREFIX = ".pushing-"
 
 
 def existing_versions(model_base: str) -> list[int]:
@@ -26,15 +28,18 @@ def push_saved_model(saved_model_dir: str, model_base: str, attempts: int = 5) -
     """Copies a SavedModel to `<model_base>/<next version>/` via a temporary sibling and a rename.
 
     A version directory appears whole or not at all, and an existing version is never
-    overwritten (if another pusher takes the version first, the next one is tried).
+    overwritten (if another pusher takes the version first, the next one is tried). The copy,
+    `.pushing-<uuid>`, is removed whatever fails (a full disk included), and recorded on the
+    running execution so that recovery removes it after a `kill -9`.
 
     Returns:
         (version, destination directory).
     """
     os.makedirs(model_base, exist_ok=True)
-    staging = os.path.join(model_base, f".pushing-{uuid.uuid4().hex}")
-    shutil.copytree(saved_model_dir, staging)
+    staging = os.path.join(model_base, f"{PUSHING_PREFIX}{uuid.uuid4().hex}")
+    record_directory(staging, "half-copied push")  # recovery removes it if this process dies
     try:
+        shutil.copytree(saved_model_dir, staging)  # a full disk fails here: the finally cleans up
         for _ in range(attempts):
             version = max(existing_versions(model_base), default=0) + 1
             destination = os.path.join(model_base, str(version))

@@ -12,6 +12,8 @@ import tempfile
 import time
 from typing import Any
 
+from pipelines.runner.leftovers import record_directory, record_process_group
+
 SANDBOX_MODEL_NAME = "candidate"
 _SERVE = "import sys; from pipelines.cli.main import main; sys.exit(main())"
 
@@ -31,7 +33,9 @@ class SandboxServer:
     """`starling serve` on a private copy of one SavedModel, as version 1 of `candidate`.
 
     The server runs in its own process group with its own REST and gRPC ports and a temporary
-    model directory; leaving the context stops the whole group and removes the directory.
+    model directory; leaving the context stops the whole group and removes the directory. Both
+    are recorded on the running execution (`pipelines.runner.leftovers`), so that if this
+    process is killed, recovery stops the server and removes the directory.
 
     Example:
         >>> with SandboxServer("model/Format-Serving") as sandbox:   # doctest: +SKIP
@@ -58,6 +62,15 @@ class SandboxServer:
 
     def __enter__(self) -> SandboxServer:
         self.base = tempfile.mkdtemp(prefix="starling-infra-")
+        record_directory(self.base, "sandbox model copy")
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self) -> None:
         shutil.copytree(self.saved_model_dir, os.path.join(self.base, SANDBOX_MODEL_NAME, "1"))
         self.log_path = os.path.join(self.base, "server.log")
         command = [sys.executable, "-c", _SERVE, "serve", "--model-base-path", self.base,
@@ -66,7 +79,9 @@ class SandboxServer:
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                              start_new_session=True)
-        return self
+        # if this process dies (kill -9), recovery stops the server's group by this record
+        record_process_group(self._process.pid, f"sandbox model server on ports {self.rest_port} "
+                                                f"and {self.grpc_port}")
 
     def wait_until_loaded(self, max_seconds: float) -> None:
         """Polls the model's status until version 1 is AVAILABLE.

@@ -8,8 +8,10 @@ runs`, `recover_abandoned` looks at what is still RUNNING:
 
 - on this host, when the process is gone (no such pid, a zombie, or a pid reused by a process
   that started after the execution did), the execution is marked FAILED with the error
-  "abandoned: process N on HOST is gone", its run context FAILED too, and its staging and
-  scratch directories are removed;
+  "abandoned: process N on HOST is gone", its run context FAILED too, what it recorded in
+  `leftovers` is undone (sandbox model servers stopped, half-copied `.pushing-*` directories
+  removed; listed in the execution's `recovered` property), and its staging and scratch
+  directories are removed;
 - on other hosts nothing can be judged from here: those are counted and left as they are.
 
 `exclusive_run` combines this with the pipeline's run lock (`pipelines.metadata.run_lock`):
@@ -30,11 +32,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pipelines.dsl.pipeline import Pipeline
+from pipelines.errors import MetadataError
 from pipelines.metadata import codec
 from pipelines.metadata.connection import sqlite_config
 from pipelines.metadata.run_lock import RunHolder, RunLock
 from pipelines.metadata.store import RUN_CONTEXT, ExecutionRecord, MetadataStore, now_ms
-from pipelines.runner import publish
+from pipelines.runner import leftovers, publish
 
 if TYPE_CHECKING:
     from ml_metadata.proto.metadata_store_pb2 import Context
@@ -49,6 +52,7 @@ class RecoveryReport:
     executions: list[str] = dataclasses.field(default_factory=list)  # one line per execution
     runs: list[str] = dataclasses.field(default_factory=list)  # run ids marked FAILED
     removed_dirs: list[str] = dataclasses.field(default_factory=list)
+    undone: list[str] = dataclasses.field(default_factory=list)  # processes stopped, copies removed
     other_hosts: dict[str, int] = dataclasses.field(default_factory=dict)  # host -> RUNNING count
 
     def lines(self) -> list[str]:
@@ -56,6 +60,7 @@ class RecoveryReport:
         lines = [f"recovered {line}" for line in self.executions]
         if self.runs:
             lines.append(f"recovered run(s) {', '.join(self.runs)}: marked FAILED")
+        lines += [f"recovered: {line}" for line in self.undone]
         if self.removed_dirs:
             lines.append(f"removed {len(self.removed_dirs)} staging/scratch director"
                          f"{'y' if len(self.removed_dirs) == 1 else 'ies'} they left")
@@ -131,12 +136,13 @@ def recover_abandoned(store: MetadataStore, pipeline_name: str | None = None) ->
             if isinstance(other, str) and other != host and mine:
                 report.other_hosts[other] = report.other_hosts.get(other, 0) + 1
             continue
-        run_context = _fail_execution(store, execution, reason)
+        run_context = _run_context(store, execution)
+        undone = _undo_leftovers(run_context, execution, report) if run_context is not None else []
+        _fail_execution(store, execution, reason, undone)
         report.executions.append(f"execution {execution.id} (node '{execution.node_id}', run "
                                  f"{execution.properties.get('run_id', '?')}): {reason}")
         if run_context is not None:
             failed_runs[run_context.id] = reason
-            report.removed_dirs += _remove_leftovers(run_context, execution)
     for run in _running_runs(store):
         properties = {name: codec.get_value(value) for name, value in run.custom_properties.items()}
         reason = failed_runs.get(run.id) or abandoned_by(properties, run.create_time_since_epoch,
@@ -146,6 +152,26 @@ def recover_abandoned(store: MetadataStore, pipeline_name: str | None = None) ->
                                        "finished_at_ms": now_ms()})
             report.runs.append(run.name)
     return report
+
+
+def mark_run_failed(store: MetadataStore, run_context_id: int, reason: str) -> bool:
+    """Marks a run FAILED, saying why; on a full disk at least its status (an in-place update).
+
+    Returns:
+        Whether the status was recorded (False: the store cannot be written at all; recovery
+        marks the run FAILED at the next command, as its process will be gone).
+    """
+    from ml_metadata import errors
+
+    for properties in ({"status": "FAILED", "error": reason, "finished_at_ms": now_ms()},
+                       {"status": "FAILED"}):
+        try:
+            [run] = store.mlmd.get_contexts_by_id([run_context_id])
+            store.update_context(run, properties)
+            return True
+        except (MetadataError, errors.StatusError):
+            continue
+    return False
 
 
 def _running_runs(store: MetadataStore) -> list[Context]:
@@ -165,28 +191,43 @@ def _running_executions(store: MetadataStore) -> list[ExecutionRecord]:
     return store.executions_by_id(ids) if ids else []
 
 
-def _fail_execution(store: MetadataStore, execution: ExecutionRecord, reason: str) -> Context | None:
-    """Marks the execution FAILED; returns its run context (None if it has none)."""
-    store.finish_execution(execution.id, execution.component, "FAILED",
-                           {**execution.properties, "error_message": reason}, {}, [])
+def _fail_execution(store: MetadataStore, execution: ExecutionRecord, reason: str,
+                    undone: list[str]) -> None:
+    """Marks the execution FAILED, recording what recovery undid for it (`recovered`)."""
+    properties = {**execution.properties, "error_message": reason}
+    if undone:
+        properties["recovered"] = "; ".join(undone)[:4000]
+    store.finish_execution(execution.id, execution.component, "FAILED", properties, {}, [])
+
+
+def _run_context(store: MetadataStore, execution: ExecutionRecord) -> Context | None:
+    """The execution's run context (None if it has none)."""
     run_type = store.mlmd.get_context_type(RUN_CONTEXT)
     contexts = store.mlmd.get_contexts_by_execution(execution.id)
     return next((c for c in contexts if c.type_id == run_type.id), None)
 
 
-def _remove_leftovers(run_context: Context, execution: ExecutionRecord) -> list[str]:
-    """Removes the execution's staging directories and scratch directory; returns them."""
+def _undo_leftovers(run_context: Context, execution: ExecutionRecord,
+                    report: RecoveryReport) -> list[str]:
+    """Stops what the execution started and removes its directories; returns what was undone.
+
+    First what it recorded (`leftovers`: sandbox servers, `.pushing-*` copies), then its staging
+    directories and its scratch directory (which holds that record).
+    """
     root = run_context.custom_properties["root"].string_value
     if not root or not os.path.isdir(root):
         return []
+    scratch = os.path.join(root, ".tmp", str(execution.id))
+    undone = leftovers.undo(scratch)
+    report.undone += undone
     staging = publish.staging_uri(glob.escape(root), glob.escape(execution.node_id), "*",
                                   execution.id)  # `.staging-<id>`, or `.staging-<id>-<name>`
-    leftovers = [*glob.glob(staging), *glob.glob(f"{staging}-*"),
-                 os.path.join(root, ".tmp", str(execution.id))]
-    removed = [path for path in leftovers if os.path.isdir(path)]
+    removed = [path for path in [*glob.glob(staging), *glob.glob(f"{staging}-*"), scratch]
+               if os.path.isdir(path)]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
-    return removed
+    report.removed_dirs += removed
+    return undone
 
 
 def describe_holder(store: MetadataStore, pipeline_name: str, holder: RunHolder | None) -> str:
