@@ -2,7 +2,7 @@
 #   docker build -t starling:latest .     then: starling compile PIPELINE --image starling:latest
 FROM python:3.11-slim
 WORKDIR /opt/starling
-ENV TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
+ENV PYTHONUNBUFFERED=1
 COPY requirements.lock requirements-tfx.txt ./
 RUN pip install --no-cache-dir "$(grep -E '^uv==' requirements.lock)" \
  && uv pip sync --system --no-cache requirements.lock \

@@ -5,9 +5,6 @@ UV        := $(VENV)/bin/uv
 PYTHON311 ?= $(shell command -v python3.11 || command -v python3)
 STAMP     := $(VENV)/.installed-from-lock
 
-export TF_USE_LEGACY_KERAS := 1
-export TF_CPP_MIN_LOG_LEVEL := 2
-
 .PHONY: install demo test test-unit test-e2e lint bench lock clean flink-up flink-down
 
 install: $(STAMP)

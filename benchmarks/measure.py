@@ -15,8 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 _PRELUDE = """
 import json, os, resource, sys, time
 sys.path.insert(0, {repo!r})
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import pipelines  # Starling sets up tf_keras before the measured code imports TensorFlow
 RESULT = {{}}
 """
 _EPILOGUE = """

@@ -26,11 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import pipelines  # noqa: E402,F401  (Starling's TensorFlow set-up, before the model is built)
 from benchmarks.readme_tables import update_readme  # noqa: E402
 from benchmarks.serving_model import export_benchmark_model, instance_for  # noqa: E402
 

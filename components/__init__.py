@@ -1,4 +1,5 @@
 """The standard components (TFX's, on TFDV, TFT, TFMA and Beam); each lives in its own module."""
+import pipelines  # first: sets up tf_keras and KerasTuner before any component imports TensorFlow
 from components.bulk_inferrer import BulkInferrer
 from components.calibrator import Calibrator
 from components.evaluator import Evaluator, eval_config_from_dict

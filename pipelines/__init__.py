@@ -16,6 +16,7 @@ from pipelines.dsl import (
     UserModule,
     component,
 )
+from pipelines.environment import prepare_runtime
 from pipelines.errors import (
     ComponentFailure,
     HaltPipeline,
@@ -26,6 +27,8 @@ from pipelines.errors import (
 )
 from pipelines.resolvers import latest_artifact, latest_blessed_model, latest_model, previous_span
 from pipelines.runner import ConsoleProgress, LocalRunner, RunResult, current_execution
+
+prepare_runtime()  # tf_keras, KerasTuner, quiet TensorFlow: before anything imports TensorFlow
 
 __version__ = "0.1.0"
 

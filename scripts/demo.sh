@@ -5,7 +5,6 @@
 # from day 1's model and judged against it; a third run with nothing new is entirely CACHED.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 starling=.venv/bin/starling
 root=runs/ctr
 data=runs/ctr-data

@@ -4,7 +4,7 @@
 # closing line with the totals. pytest exits 5 when a selection holds no test; that is no failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 PYTHONDONTWRITEBYTECODE=1
+export PYTHONDONTWRITEBYTECODE=1  # nothing else: Starling sets up TensorFlow's environment itself
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
 .venv/bin/ruff check . || exit 1

@@ -9,6 +9,7 @@ from typing import Any
 
 from components.artifact_io import examples_file_pattern, schema_path, split_names
 from components.trainer.fn_args import FnArgs
+from components.trainer.training_setup import prepare_training
 from components.trainer.warm_start import collect_remaps
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component
@@ -47,8 +48,11 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
             module_file: Parameter[UserModule | None] = None, run_fn: Parameter[UserModule | None] = None,
             train_steps: Parameter[int] = 1000, eval_steps: Parameter[int] = 100,
             hyperparameters: Parameter[dict | None] = None,
-            custom_config: Parameter[dict | None] = None) -> None:
+            custom_config: Parameter[dict | None] = None,
+            random_seed: Parameter[int | None] = 0) -> None:
     """Calls the user's run_fn with TFX's FnArgs; it saves the model to `serving_model_dir`.
+
+    Python's `random`, NumPy and TensorFlow are seeded with `random_seed` first (None: unseeded).
 
     Raises:
         ValueError: run_fn is missing, or saved nothing to serving_model_dir.
@@ -71,6 +75,7 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
         base_model=base_model.path(SERVING_MODEL_DIR) if base_model is not None else None,
         hyperparameters=params, custom_config=dict(custom_config or {}))
     remaps = collect_remaps()
+    prepare_training(random_seed)
     user_fn(args)
     if remaps:
         model.properties["warm_start"] = "; ".join(remap.describe() for remap in remaps)
@@ -84,8 +89,11 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
 def Trainer(examples: Channel, schema: Channel, transform_graph: Channel | None = None,
             module_file: str | None = None, run_fn: str | None = None, base_model: Channel | None = None,
             train_steps: int = 1000, eval_steps: int = 100, hyperparameters: Any = None,
-            custom_config: dict | None = None) -> Node:
+            custom_config: dict | None = None, random_seed: int | None = 0) -> Node:
     """A Trainer node; `hyperparameters` may be a dict or a HyperParameters channel.
+
+    `random_seed` seeds Python, NumPy and TensorFlow before `run_fn` (None: unseeded), so the same
+    inputs train the same model.
 
     Example:
         >>> Trainer(examples=transform.outputs["transformed_examples"],       # doctest: +SKIP
@@ -98,4 +106,4 @@ def Trainer(examples: Channel, schema: Channel, transform_graph: Channel | None 
                    train_steps=train_steps, eval_steps=eval_steps,
                    hyperparameters=None if is_channel else hyperparameters,
                    hyperparameters_artifact=hyperparameters if is_channel else None,
-                   custom_config=custom_config)
+                   custom_config=custom_config, random_seed=random_seed)

@@ -17,13 +17,14 @@ from typing import Any, NamedTuple
 from components.artifact_io import examples_file_pattern, schema_path
 from components.trainer.executor import _split as pick_split
 from components.trainer.fn_args import FnArgs
-from components.tuner.keras_backend import import_keras_tuner
+from components.trainer.training_setup import prepare_training
 from components.tuner.trials import TrialProgress, write_best_hyperparameters, write_tuner_results
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component, current_execution
 from pipelines.artifacts import Examples, HyperParameters, Schema, TransformGraph, TunerResults
 from pipelines.dsl.module_reference import bind_to_project
 from pipelines.dsl.node import Channel, Node
+from pipelines.environment.keras_tuner_binding import import_keras_tuner
 
 
 class TunerFnResult(NamedTuple):
@@ -73,7 +74,7 @@ def tuner(examples: Input[Examples], schema: Input[Schema], best_hyperparameters
           module_file: Parameter[UserModule | None] = None, tuner_fn: Parameter[UserModule | None] = None,
           train_steps: Parameter[int] = 100, eval_steps: Parameter[int] = 50,
           max_trials: Parameter[int | None] = None,
-          custom_config: Parameter[dict | None] = None) -> None:
+          custom_config: Parameter[dict | None] = None, random_seed: Parameter[int | None] = 0) -> None:
     """Calls the user's tuner_fn with TFX's FnArgs, searches, and writes TFX's output files.
 
     Raises:
@@ -85,6 +86,7 @@ def tuner(examples: Input[Examples], schema: Input[Schema], best_hyperparameters
     context = current_execution()
     working_dir = os.path.join(context.temp_dir, "tuning")
     args = _fn_args(examples, schema, transform_graph, working_dir, train_steps, eval_steps, custom_config)
+    prepare_training(random_seed)  # before tuner_fn: KerasTuner draws its oracle's seed from `random`
     found = _checked_result(user_fn(args), user_fn)
     if max_trials is not None:
         found.tuner.oracle.max_trials = max_trials
@@ -100,10 +102,13 @@ def tuner(examples: Input[Examples], schema: Input[Schema], best_hyperparameters
 
 def Tuner(examples: Channel, schema: Channel, transform_graph: Channel | None = None,
           module_file: str | None = None, tuner_fn: str | None = None, train_steps: int = 100,
-          eval_steps: int = 50, max_trials: int | None = None, custom_config: dict | None = None) -> Node:
+          eval_steps: int = 50, max_trials: int | None = None, custom_config: dict | None = None,
+          random_seed: int | None = 0) -> Node:
     """A Tuner node (TFX's Tuner: `tuner_fn(fn_args) -> TunerFnResult`).
 
     `max_trials`, when given, overrides the trial budget the tuner_fn's tuner was built with.
+    `random_seed` seeds Python, NumPy and TensorFlow before `tuner_fn` (None: unseeded), so the
+    same inputs try the same trials.
 
     Example:
         >>> tuner = Tuner(examples=transform.outputs["transformed_examples"],   # doctest: +SKIP
@@ -112,4 +117,5 @@ def Tuner(examples: Channel, schema: Channel, transform_graph: Channel | None = 
     """
     return tuner(examples=examples, schema=schema, transform_graph=transform_graph,
                  module_file=module_file, tuner_fn=bind_to_project(tuner_fn), train_steps=train_steps,
-                 eval_steps=eval_steps, max_trials=max_trials, custom_config=custom_config)
+                 eval_steps=eval_steps, max_trials=max_trials, custom_config=custom_config,
+                 random_seed=random_seed)

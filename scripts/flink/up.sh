@@ -92,8 +92,8 @@ start_background job-server java -cp "$JOB_SERVER_DIR/lib/*" org.apache.beam.run
   --flink-master="127.0.0.1:$FLINK_REST_PORT" --job-host=127.0.0.1 --job-port="$BEAM_JOB_PORT" \
   --artifact-port="$BEAM_ARTIFACT_PORT" --expansion-port="$BEAM_EXPANSION_PORT" \
   --artifacts-dir="$FLINK_STATE/artifacts"
-(cd "$REPO_ROOT" && start_background worker-pool env PYTHONPATH="$REPO_ROOT" TF_USE_LEGACY_KERAS=1 \
-  TF_CPP_MIN_LOG_LEVEL=2 "$STARLING_PYTHON" scripts/flink/worker_pool.py --port "$BEAM_WORKER_POOL_PORT")
+(cd "$REPO_ROOT" && start_background worker-pool env PYTHONPATH="$REPO_ROOT" \
+  "$STARLING_PYTHON" scripts/flink/worker_pool.py --port "$BEAM_WORKER_POOL_PORT")
 wait_for "Flink's REST API with 2 task slots" 120 slots_ready
 wait_for "the Beam job server" 60 port_open "$BEAM_JOB_PORT"
 wait_for "the Beam SDK worker pool" 180 port_open "$BEAM_WORKER_POOL_PORT"

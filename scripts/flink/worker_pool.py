@@ -22,8 +22,8 @@ from apache_beam.portability.api import beam_fn_api_pb2_grpc
 from apache_beam.runners.worker.worker_pool_main import BeamFnExternalWorkerPoolServicer
 from apache_beam.utils import thread_pool_executor
 
-PRELOADED_MODULES = ("apache_beam", "tensorflow", "tfx_bsl.public.tfxio", "tensorflow_transform.beam",
-                     "tensorflow_data_validation", "tensorflow_model_analysis")
+PRELOADED_MODULES = ("pipelines", "apache_beam", "tensorflow", "tfx_bsl.public.tfxio",
+                     "tensorflow_transform.beam", "tensorflow_data_validation", "tensorflow_model_analysis")
 
 
 def serve(host: str, port: int, use_processes: bool) -> None:

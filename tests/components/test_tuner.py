@@ -70,6 +70,7 @@ def contract(schema: Output[Schema]):
 
 
 def _pipeline(tmp_path: Path, tuner_module: str, with_trainer: bool = True) -> Pipeline:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "tuning.py").write_text(tuner_module)
     (tmp_path / "training.py").write_text(RUN_FN)
     examples = synthetic_examples(rows=120)
@@ -114,3 +115,23 @@ def test_tuner_fn_returning_the_wrong_type_names_module_and_expectation(tmp_path
     assert str(tmp_path / "tuning.py") in error and "returned tuple" in error
     assert "expected TunerFnResult(tuner=<a keras_tuner tuner>" in error
 
+
+
+def _trials(tmp_path: Path, module: str) -> list[dict]:
+    result = LocalRunner().run(_pipeline(tmp_path, module, with_trainer=False))
+    assert result.status == "COMPLETE", result.nodes["Tuner"].error
+    rows = json.loads(Path(result.output("Tuner", "tuner_results").path(TUNER_RESULTS_FILE)).read_text())
+    return sorted(({k: v for k, v in row.items() if k not in ("seconds", "trial_id")} for row in rows),
+                  key=lambda row: (row["units"], row["learning_rate"]))
+
+
+def test_an_unseeded_tuner_fn_tries_the_same_trials_again(tmp_path):
+    """TFX's penguin tuner names no seed; Starling's random_seed (0 by default) makes it repeat.
+
+    The scores need not repeat bit for bit: tf.data reads the shards with parallel threads.
+    """
+    unseeded = TUNER_MODULE.replace("max_trials=10, seed=3,", "max_trials=10,")
+    first, second = _trials(tmp_path / "a", unseeded), _trials(tmp_path / "b", unseeded)
+    for row in first + second:
+        row.pop("score")
+    assert first == second and len(first) == 2

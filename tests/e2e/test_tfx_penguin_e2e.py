@@ -16,6 +16,11 @@ from pipelines import LocalRunner, Pipeline
 pytestmark = pytest.mark.e2e
 MODULE = str(Path(__file__).resolve().parents[1] / "third_party" / "tfx_penguin" / "penguin_utils_keras.py")
 FEATURES = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]
+# Tuner and Trainer are seeded (random_seed=0 by default): this run tunes and trains the same way
+# every time (accuracy 0.99). Over random_seed 0-9, 300 steps gave 0.84-1.00 (the tuner picks a
+# 1e-3 learning rate for 4 of them); 60 steps gave 0.51-1.00. The bar is well below the worst seed.
+TRAIN_STEPS = 300
+MIN_ACCURACY = 0.75
 
 
 def _write_tfx_penguin_csv(directory: Path) -> None:
@@ -40,7 +45,7 @@ def _pipeline(tmp_path: Path) -> Pipeline:
                   train_steps=10, eval_steps=3, max_trials=2)
     trainer = Trainer(examples=transform.outputs["transformed_examples"], schema=schema.outputs["schema"],
                       transform_graph=transform.outputs["transform_graph"], module_file=MODULE,
-                      hyperparameters=tuner.outputs["best_hyperparameters"], train_steps=60, eval_steps=5)
+                      hyperparameters=tuner.outputs["best_hyperparameters"], train_steps=TRAIN_STEPS, eval_steps=5)
     evaluator = Evaluator(examples=examples.outputs["examples"], model=trainer.outputs["model"], eval_config={
         "label_key": "species", "metrics": {"ExampleCount": {}, "SparseCategoricalAccuracy": {}}})
     return Pipeline("tfx_penguin", str(tmp_path / "root"),
@@ -65,4 +70,4 @@ def test_tfx_penguin_module_runs_unchanged_with_tuned_hyperparameters(tmp_path):
     kernels = [variable for variable in model.variables if variable.name.endswith("kernel:0")]
     assert len(kernels) == best["values"]["num_layers"] + 1
     summary = json.loads(Path(result.output("Evaluator", "evaluation").path("evaluation.json")).read_text())
-    assert summary["slices"][0]["metrics"]["sparse_categorical_accuracy"]["candidate"] > 0.5
+    assert summary["slices"][0]["metrics"]["sparse_categorical_accuracy"]["candidate"] > MIN_ACCURACY

@@ -13,6 +13,7 @@ HEAVY = ("tensorflow", "tf_keras", "apache_beam", "tensorflow_data_validation", 
 # Every area but errors may import errors and artifacts.
 MAY_IMPORT = {
     "pipelines.errors": set(),
+    "pipelines.environment": set(),
     "pipelines.artifacts": {"pipelines.errors"},
     "pipelines.dsl": set(),
     "pipelines.metadata": set(),
@@ -21,7 +22,7 @@ MAY_IMPORT = {
     "pipelines.runner": {"pipelines.dsl", "pipelines.metadata", "pipelines.caching", "pipelines.resolvers"},
     "pipelines.kubeflow": {"pipelines.dsl", "pipelines.runner", "pipelines.metadata"},
     "pipelines.reports": {"pipelines.metadata"},
-    "pipelines": {"pipelines.dsl", "pipelines.runner", "pipelines.resolvers"},  # the package's own exports
+    "pipelines": {"pipelines.dsl", "pipelines.runner", "pipelines.resolvers", "pipelines.environment"},  # the package's own exports
 }
 ANYTHING_IN_PIPELINES = ("pipelines.cli", "pipelines.ui")
 
