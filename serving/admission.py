@@ -16,6 +16,8 @@ seven-fold, because a refused HTTP request costs the loop nearly as much as a se
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import time
 
 from serving.errors import Overloaded
 
@@ -42,8 +44,30 @@ class LimiterOptions:
     min_success_rate: float = 0.9
 
 
+@dataclasses.dataclass
+class Slot:
+    """One admitted request's hold on the limit, released exactly once.
+
+    Attributes:
+        number: Tells slots apart.
+        what: The API and model, for logs (e.g. `grpc_predict ctr`).
+        admitted: `time.monotonic()` at admission.
+        deadline: `time.monotonic()` by which the request is answered; a slot held well past it
+            was leaked (see serving/watchdog.py).
+    """
+
+    number: int
+    what: str
+    admitted: float
+    deadline: float
+
+
 class AdaptiveLimiter:
-    """Counts requests in flight against a limit that adapts to their latency and success."""
+    """Counts requests in flight against a limit that adapts to their latency and success.
+
+    Each admitted request holds a `Slot`; releasing a slot twice (the watchdog reclaimed it, then
+    its request ended after all) is a no-op, so the count never drifts below the truth.
+    """
 
     HEADROOM = 0.4  # a window's p95 queueing delay above this share of the target cuts the limit
     DECREASE = 0.8
@@ -51,19 +75,26 @@ class AdaptiveLimiter:
     def __init__(self, options: LimiterOptions | None = None):
         self.options = options or LimiterOptions()
         self.limit = float(self.options.initial_limit)
-        self.in_flight = 0
         self.shed = 0
+        self.reclaimed = 0
+        self._held: dict[int, Slot] = {}
+        self._numbers = itertools.count()
         self._delays: list[float] = []
         self._failures = 0
         self._peak = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Requests admitted and not yet released."""
+        return len(self._held)
 
     @property
     def full(self) -> bool:
         """Whether a request arriving now would be refused."""
         return self.in_flight >= int(self.limit)
 
-    def acquire(self) -> None:
-        """Admits one request.
+    def acquire(self, what: str = "", timeout: float = 60.0) -> Slot:
+        """Admits one request that should be answered within `timeout` seconds.
 
         Raises:
             Overloaded: the limit's worth of requests are in flight.
@@ -72,16 +103,39 @@ class AdaptiveLimiter:
             self.shed += 1
             raise Overloaded(f"{self.in_flight} requests in flight reach the concurrency limit "
                              f"({int(self.limit)}); retry shortly")
-        self.in_flight += 1
+        now = time.monotonic()
+        slot = Slot(next(self._numbers), what, now, now + timeout)
+        self._held[slot.number] = slot
         self._peak = max(self._peak, self.in_flight)
+        return slot
 
-    def release(self, delay_seconds: float, succeeded: bool) -> None:
-        """Records an admitted request's queueing delay and outcome; adjusts the limit per window."""
-        self.in_flight -= 1
+    def release(self, slot: Slot, delay_seconds: float, succeeded: bool) -> bool:
+        """Frees a slot; False when it was already released.
+
+        The request's queueing delay and outcome count towards the window that adapts the limit.
+        """
+        if self._held.pop(slot.number, None) is None:
+            return False
         self._delays.append(delay_seconds)
         self._failures += 0 if succeeded else 1
         if len(self._delays) >= self.options.window:
             self._adjust()
+        return True
+
+    def overdue(self, grace_seconds: float, now: float | None = None) -> list[Slot]:
+        """Slots held more than `grace_seconds` past their deadline.
+
+        Every path that answers a request releases its slot by the deadline: these leaked.
+        """
+        now = time.monotonic() if now is None else now
+        return [slot for slot in self._held.values() if now > slot.deadline + grace_seconds]
+
+    def reclaim(self, slot: Slot) -> bool:
+        """Frees a leaked slot (counted in `reclaimed` and as a failure); False if already free."""
+        if not self.release(slot, time.monotonic() - slot.admitted, succeeded=False):
+            return False
+        self.reclaimed += 1
+        return True
 
     def _adjust(self) -> None:
         delays = sorted(self._delays)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -17,15 +16,16 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from serving import rest_bodies, status
 from serving.errors import ClientError, ServingError
-from serving.inference import Inference, Target
+from serving.inference import OFFLOAD_BYTES, Answer, Inference, Target
 from serving.metrics import CONTENT_TYPE
 from serving.model_config import parse_version
+from serving.watchdog import health_report
 
 log = logging.getLogger("starling.serving")
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -109,14 +109,9 @@ class RestApi:
         return error_response(error.status_code, detail)
 
     async def health(self, request: Request) -> Response:
-        """200 when a model version serves, else 503; names the process and a failing request log."""
-        repository = self.inference.repository
-        serving = {name: max(m.loaded) for name, m in repository.models.items() if m.loaded}
-        body: dict[str, Any] = {"status": "ok" if serving else "no model loaded", "models": serving,
-                                "pid": os.getpid()}
-        if self.inference.request_log_error:
-            body["request_log_error"] = self.inference.request_log_error
-        return JSONBody(body, status_code=200 if serving else 503)
+        """200 when the server can serve, else 503 naming the problems (see serving/watchdog.py)."""
+        status_code, body = health_report(self.inference)
+        return JSONBody(body, status_code=status_code)
 
     async def metrics(self, request: Request) -> Response:
         """Prometheus text format."""
@@ -140,6 +135,8 @@ class RestApi:
         handler = self._infer if wants_post else (self._metadata if match["metadata"] else self._status)
         try:
             return await handler(request, match)
+        except ClientDisconnect:  # gone before its body arrived (or timed out): nobody to answer
+            return Response(status_code=499)
         except ServingError as error:
             return error_response(error.status, str(error), error.headers or None)
         except Exception as error:  # a bug of ours: still JSON, and logged with its trace
@@ -157,23 +154,26 @@ class RestApi:
         return JSONBody(status.metadata_json(model))
 
     async def _infer(self, request: Request, match: re.Match[str]) -> Response:
-        body = await self._json_body(request)
+        data = await self._read_body(request)
+        heavy = len(data) > OFFLOAD_BYTES  # parsed, built and answered off the event loop
+        body = (await self.inference.offload(rest_bodies.parse_json, data) if heavy
+                else rest_bodies.parse_json(data))
         verb = match["verb"]
         target = Target(match["name"], parse_version(match["version"]), match["label"],
                         rest_bodies.signature_name(body))
         if verb == "predict":
             answer = await self.inference.run(
                 "rest_predict", target, verb,
-                lambda model, signature: rest_bodies.predict_examples(body, model, signature))
-            return JSONBody(rest_bodies.predict_response(answer.outputs, answer.count, "inputs" in body,
-                                                         answer.model.version))
-        answer = await self.inference.run(f"rest_{verb}", target, verb,
-                                          lambda model, _: rest_bodies.inference_examples(body, model))
-        results = (rest_bodies.classify_results(answer.outputs) if verb == "classify"
-                   else rest_bodies.regress_results(answer.outputs))
-        return JSONBody({"results": results})
+                lambda model, signature: rest_bodies.predict_examples(body, model, signature), heavy=heavy)
+        else:
+            answer = await self.inference.run(f"rest_{verb}", target, verb,
+                                              lambda model, _: rest_bodies.inference_examples(body, model),
+                                              heavy=heavy)
+        columnar = "inputs" in body
+        return await self.inference.offload(_answer_body, verb, answer, columnar) if heavy else (
+            _answer_body(verb, answer, columnar))
 
-    async def _json_body(self, request: Request) -> Any:
+    async def _read_body(self, request: Request) -> bytes:
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             raise ClientError(f"request body of {length} bytes exceeds the {self.max_body_bytes}-byte limit")
@@ -183,7 +183,14 @@ class RestApi:
             if size > self.max_body_bytes:
                 raise ClientError(f"request body exceeds the {self.max_body_bytes}-byte limit")
             chunks.append(chunk)
-        try:
-            return orjson.loads(b"".join(chunks))
-        except orjson.JSONDecodeError as error:
-            raise ClientError(f"malformed JSON: {error}") from None
+        return b"".join(chunks)
+
+
+def _answer_body(verb: str, answer: Answer, columnar: bool) -> JSONBody:
+    """TF Serving's answer to a predict, classify or regress request (rendered JSON)."""
+    if verb == "predict":
+        return JSONBody(rest_bodies.predict_response(answer.outputs, answer.count, columnar,
+                                                     answer.model.version))
+    results = (rest_bodies.classify_results(answer.outputs) if verb == "classify"
+               else rest_bodies.regress_results(answer.outputs))
+    return JSONBody({"results": results})

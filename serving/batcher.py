@@ -3,8 +3,12 @@
 A worker takes the first waiting request and everything queued behind it (up to the batch
 size). It waits for company only while others keep arriving: a lone request runs at once, so
 light traffic pays no batching delay. A request whose deadline passed before its batch ran is
-answered DEADLINE_EXCEEDED without running. An unexpected error in a worker fails only the
-requests of the batch at hand; the worker carries on.
+answered DEADLINE_EXCEEDED without running; one whose caller gave up (cancelled) is dropped.
+
+Isolation: a batch the model rejects or fails on is split in halves and each half retried, down
+to single requests, so only the requests that cause the failure hear of it. An unexpected error
+in a worker fails only the requests of the batch at hand; the worker carries on, and a worker
+that died anyway is restarted by `ensure_workers` (the watchdog calls it).
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
-from serving.errors import DeadlineExceeded, PredictionFailed, ServingError
+from serving.errors import ClientError, DeadlineExceeded, PredictionFailed, ServingError
 from serving.loaded_model import LoadedModel
 
 log = logging.getLogger("starling.serving")
+T = TypeVar("T")
 
 
 @dataclasses.dataclass
@@ -39,6 +44,10 @@ class BatchingOptions:
     max_batch_size: int = 64
     max_wait_ms: float = 1.0
     threads: int = 2
+
+
+class OutputShapeError(PredictionFailed):
+    """The model's outputs are not one row per example: the model's fault, whatever the input."""
 
 
 class Prediction(NamedTuple):
@@ -82,6 +91,19 @@ class Batcher:
         self._workers = [asyncio.create_task(self._work()) for _ in range(self.options.threads)]
         self._lag_probe = asyncio.create_task(self._probe_lag())
 
+    def ensure_workers(self) -> int:
+        """Replaces batch workers that ended (they never should); returns how many were replaced."""
+        if not self.options.enabled or self._queue is None:
+            return 0
+        replaced = 0
+        for index, worker in enumerate(self._workers):
+            if worker.done():
+                reason = "cancelled" if worker.cancelled() else repr(worker.exception())
+                log.error("batch worker %d had stopped (%s); starting another", index, reason)
+                self._workers[index] = asyncio.create_task(self._work())
+                replaced += 1
+        return replaced
+
     async def _probe_lag(self, interval: float = 0.01) -> None:
         """Keeps `loop_lag`: how late a timer fires, smoothed (the event loop's own queueing)."""
         loop = asyncio.get_running_loop()
@@ -102,6 +124,11 @@ class Batcher:
         """Workers still running (all of them unless stopped)."""
         return sum(not worker.done() for worker in self._workers)
 
+    @property
+    def expected_workers(self) -> int:
+        """Workers there should be (none without batching)."""
+        return self.options.threads if self.options.enabled else 0
+
     async def predict(self, model: LoadedModel, signature: str, examples: list[bytes],
                       deadline: float) -> Prediction:
         """Runs `examples` through a signature of `model`, batched with other requests.
@@ -118,12 +145,12 @@ class Batcher:
         """
         loop = asyncio.get_running_loop()
         if not self.options.enabled:
-            call = loop.run_in_executor(self._pool, model.predict, examples, signature)
-            return Prediction(await _before(call, deadline, loop), 0.0)
+            call = loop.run_in_executor(self._pool, _call_model, model, examples, signature)
+            return Prediction(await before_deadline(call, deadline, loop), 0.0)
         assert self._queue is not None, "Batcher.start() was not called"
         request = _Request(model, signature, examples, loop.create_future(), deadline, loop.time())
         self._queue.put_nowait(request)
-        return Prediction(await _before(request.future, deadline, loop), request.queue_seconds)
+        return Prediction(await before_deadline(request.future, deadline, loop), request.queue_seconds)
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
@@ -170,15 +197,20 @@ class Batcher:
         if self.on_batch is not None:
             self.on_batch(live[0].model.name, len(examples))
         try:
-            outputs = await loop.run_in_executor(self._pool, live[0].model.predict, examples,
+            outputs = await loop.run_in_executor(self._pool, _call_model, live[0].model, examples,
                                                  live[0].signature)
-        except ServingError as error:
+        except OutputShapeError as error:
             _fail(live, error)
             return
-        except Exception as error:  # the model failed on this batch: every caller hears why
-            _fail(live, PredictionFailed(f"prediction failed: {type(error).__name__}: {error}"))
+        except (ClientError, PredictionFailed) as error:
+            if len(live) == 1:
+                _fail(live, error)
+                return
+            half = len(live) // 2  # someone's input broke the batch: find whose, spare the rest
+            log.info("a batch of %d requests failed (%s); retrying it in halves", len(live), error)
+            await self._run(loop, live[:half])
+            await self._run(loop, live[half:])
             return
-        _check_batch_dimension(outputs, len(examples))
         start = 0
         for request in live:
             end = start + len(request.examples)
@@ -187,11 +219,26 @@ class Batcher:
             start = end
 
 
+def _call_model(model: LoadedModel, examples: list[bytes], signature: str) -> dict[str, np.ndarray]:
+    """One model call on the thread pool; any failure becomes a ServingError.
+
+    That is a ClientError (400) when TensorFlow rejected the input, else PredictionFailed (500).
+    """
+    try:
+        outputs = model.predict(examples, signature)
+    except ServingError:
+        raise
+    except Exception as error:  # the model failed on these examples
+        raise PredictionFailed(f"prediction failed: {type(error).__name__}: {error}") from None
+    _check_batch_dimension(outputs, len(examples))
+    return outputs
+
+
 def _check_batch_dimension(outputs: dict[str, np.ndarray], count: int) -> None:
     for name, array in outputs.items():
         if array.ndim == 0 or array.shape[0] != count:
-            raise ValueError(f"output '{name}' has shape {list(array.shape)}, not one row per example "
-                             f"({count})")
+            raise OutputShapeError(f"output '{name}' has shape {list(array.shape)}, not one row per "
+                                   f"example ({count})")
 
 
 def _fail(requests: list[_Request], error: Exception) -> None:
@@ -200,8 +247,13 @@ def _fail(requests: list[_Request], error: Exception) -> None:
             request.future.set_exception(error)
 
 
-async def _before(awaitable: asyncio.Future, deadline: float,
-                  loop: asyncio.AbstractEventLoop) -> dict[str, np.ndarray]:
+async def before_deadline(awaitable: asyncio.Future[T], deadline: float,
+                          loop: asyncio.AbstractEventLoop | None = None) -> T:
+    """The awaitable's result, or DeadlineExceeded once the event loop's clock passes `deadline`.
+
+    The awaitable is cancelled at the deadline (a queued request is then dropped unrun).
+    """
+    loop = loop or asyncio.get_running_loop()
     try:
         return await asyncio.wait_for(awaitable, max(deadline - loop.time(), 0.0))
     except TimeoutError:

@@ -9,6 +9,8 @@ import sys
 import warnings
 from typing import TYPE_CHECKING
 
+from pipelines.environment import import_tensorflow_quietly
+
 if TYPE_CHECKING:
     from serving.server import ServerOptions
 
@@ -40,6 +42,15 @@ def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--latency-target-ms", type=float, default=50.0,
                         help="p99 the adaptive concurrency limit keeps admitted requests under")
     parser.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
+    parser.add_argument("--header-timeout-ms", type=float, default=10_000.0,
+                        help="a request's head must arrive within this (else the connection is closed)")
+    parser.add_argument("--body-timeout-ms", type=float, default=30_000.0,
+                        help="its body within this of its head; also how long an answer may stay unread")
+    parser.add_argument("--max-connections", type=int, default=1024,
+                        help="open connections per process; more are answered 503 and closed")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a Host name to serve besides loopback names and IP addresses "
+                             "(repeatable; *.example.com for subdomains, * for any)")
     parser.add_argument("--log-requests", metavar="DIR", help="log a sample of requests as tf.Examples")
     parser.add_argument("--log-sample-rate", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=1, metavar="N",
@@ -49,10 +60,11 @@ def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
 
 def run_server(args: argparse.Namespace) -> int:
     """Builds the options and serves until interrupted; 2 on a configuration error."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
+    import_tensorflow_quietly()  # without its CUDA registration errors on a CPU machine
     from serving.admission import LimiterOptions
     from serving.batcher import BatchingOptions
+    from serving.connections import ConnectionLimits
     from serving.model_config import ConfigError, VersionPolicy, parse_labels, read_config_file
     from serving.server import ServerOptions, serve_forever
     from serving.workers import serve_with_workers
@@ -67,7 +79,10 @@ def run_server(args: argparse.Namespace) -> int:
                                      max_wait_ms=args.batch_timeout_ms),
             limiter=LimiterOptions(latency_target_ms=args.latency_target_ms),
             request_timeout_ms=args.request_timeout_ms, max_body_bytes=args.max_body_bytes,
-            request_log_dir=args.log_requests, request_log_sample_rate=args.log_sample_rate)
+            request_log_dir=args.log_requests, request_log_sample_rate=args.log_sample_rate,
+            connections=ConnectionLimits(args.header_timeout_ms / 1000, args.body_timeout_ms / 1000,
+                                         args.max_connections),
+            allowed_hosts=args.allowed_host)
         if args.workers == 1:
             serve_forever(options, lambda server: _announce(
                 dataclasses.replace(server.options, port=server.port, grpc_port=server.grpc_port),

@@ -14,6 +14,7 @@ from serving.errors import ClientError
 
 FEATURE_SPEC_FILE = os.path.join("assets.extra", "feature_spec.json")
 _KINDS = {"float32": "float", "float64": "float", "int64": "int", "int32": "int", "string": "bytes"}
+_LISTS = {"float": "float_list", "int": "int64_list", "bytes": "bytes_list"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +74,50 @@ class FeatureSpec:
             _fill(feature_map[name], kind, values, f"{where}: feature '{name}'")
         return example.SerializeToString()
 
+    def check_serialized(self, data: bytes, where: str) -> bytes:
+        """Returns `data` once it parses as a tf.Example that `check_example` accepts.
+
+        Raises:
+            ClientError: not a serialized tf.Example, or a feature the model cannot take.
+        """
+        from google.protobuf.message import DecodeError
+
+        try:
+            example = _example_class().FromString(data)
+        except DecodeError as error:
+            raise ClientError(f"{where}: not a serialized tf.Example ({error})") from None
+        self.check_example(example, where)
+        return data
+
+    def check_example(self, example: Any, where: str) -> None:
+        """Checks a tf.Example's features as the model parses them, before it joins a batch.
+
+        A required feature holds one value; each feature holds the kind of list its dtype needs
+        (float_list, int64_list, bytes_list); string features are UTF-8 text. Features the spec
+        does not name are left alone, as the model's parser ignores them. With no spec (unknown
+        features), nothing is checked.
+
+        Raises:
+            ClientError: naming `where` and the feature.
+        """
+        if self.features is None:
+            return
+        present = example.features.feature
+        for name, feature in self.features.items():
+            if name not in present:
+                if feature.required:
+                    raise ClientError(f"{where}: missing feature '{name}'")
+                continue
+            held = present[name].WhichOneof("kind")
+            if held is not None and held != _LISTS[feature.kind]:
+                raise ClientError(f"{where}: feature '{name}' holds a {held}, expected a "
+                                  f"{_LISTS[feature.kind]}")
+            values = getattr(present[name], held).value if held is not None else []
+            if feature.required and len(values) != 1:
+                raise ClientError(f"{where}: feature '{name}' expects one value, got {len(values)}")
+            if feature.kind == "bytes":
+                check_text(values, f"{where}: feature '{name}'")
+
     def _check_names(self, instance: dict[str, Any], where: str) -> None:
         assert self.features is not None
         unknown = sorted(set(instance) - self._names)
@@ -122,7 +167,23 @@ def _flat_values(value: Any, feature: Feature | None, where: str) -> list[Any]:
         raise ClientError(f"{where} has a null inside its list {value!r:.80}")
     if feature is not None and feature.required and len(values) != 1:
         raise ClientError(f"{where} expects one value, got a list of {len(values)}")
-    return [decode_b64(v, where) if isinstance(v, dict) else v for v in values]
+    flat = [decode_b64(v, where) if isinstance(v, dict) else v for v in values]
+    if feature is not None and feature.kind == "bytes":
+        check_text([v for v in flat if isinstance(v, bytes)], where)
+    return flat
+
+
+def check_text(values: Any, where: str) -> None:
+    """Checks that every value of a string feature is UTF-8 text.
+
+    Raises:
+        ClientError: naming `where` and the first byte that is not.
+    """
+    for value in values:
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ClientError(f"{where} is not UTF-8 text (byte {error.start} of {value[:24]!r})") from None
 
 
 def is_b64(value: Any) -> bool:

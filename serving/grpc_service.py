@@ -27,7 +27,7 @@ from tensorflow_serving.apis import (
 
 from serving import status
 from serving.errors import ClientError, ServingError
-from serving.inference import Answer, Inference, Target
+from serving.inference import OFFLOAD_BYTES, Answer, Inference, Target
 from serving.loaded_model import LoadedModel, Signature
 from serving.rest_bodies import classify_results, regress_results
 
@@ -60,25 +60,31 @@ def target_of(model_spec: Any) -> Target:
                   model_spec.signature_name or None)
 
 
-def _examples_of_input(request_input: Any) -> list[bytes]:
-    """Serialized examples of a TF Serving `Input`, each merged with the context if there is one."""
+def _examples_of_input(request_input: Any, model: LoadedModel) -> list[bytes]:
+    """Serialized examples of a TF Serving `Input`, checked against the model's feature spec.
+
+    Each example is merged with the context, if there is one.
+    """
     kind = request_input.WhichOneof("kind")
     if kind == "example_list":
-        examples = request_input.example_list.examples
-        return [example.SerializeToString() for example in examples]
-    if kind == "example_list_with_context":
+        examples = list(request_input.example_list.examples)
+    elif kind == "example_list_with_context":
         context = request_input.example_list_with_context.context
-        merged = []
+        examples = []
         for example in request_input.example_list_with_context.examples:
             combined = example_pb2.Example()
             combined.CopyFrom(context)
             combined.MergeFrom(example)
-            merged.append(combined.SerializeToString())
-        return merged
-    raise ClientError("input: expected an example_list or example_list_with_context")
+            examples.append(combined)
+    else:
+        raise ClientError("input: expected an example_list or example_list_with_context")
+    for index, example in enumerate(examples):
+        model.feature_spec.check_example(example, f"input: {kind}.examples[{index}]")
+    return [example.SerializeToString() for example in examples]
 
 
-def _predict_examples(request: predict_pb2.PredictRequest, signature: Signature) -> list[bytes]:
+def _predict_examples(request: predict_pb2.PredictRequest, model: LoadedModel,
+                      signature: Signature) -> list[bytes]:
     name = signature.input_name
     unknown = sorted(set(request.inputs) - {name})
     if unknown:
@@ -92,7 +98,8 @@ def _predict_examples(request: predict_pb2.PredictRequest, signature: Signature)
                           f"{types_pb2.DataType.Name(tensor.dtype)}")
     if not tensor.string_val:
         raise ClientError(f"input '{name}' holds no serialized tf.Examples")
-    return list(tensor.string_val)
+    check = model.feature_spec.check_serialized
+    return [check(example, f"inputs['{name}'][{index}]") for index, example in enumerate(tensor.string_val)]
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
@@ -107,7 +114,8 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         async def answer() -> predict_pb2.PredictResponse:
             result = await self.inference.run(
                 "grpc_predict", target_of(request.model_spec), "predict",
-                lambda _, signature: _predict_examples(request, signature), context.time_remaining())
+                lambda model, signature: _predict_examples(request, model, signature),
+                context.time_remaining(), heavy=request.ByteSize() > OFFLOAD_BYTES)
             wanted = set(request.output_filter) or set(result.outputs)
             missing = sorted(wanted - set(result.outputs))
             if missing:
@@ -145,8 +153,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         """Classify and Regress: TF Serving's `Input` of examples in, `fill` writes the result."""
         async def answer() -> ExamplesReply:
             result = await self.inference.run(f"grpc_{method}", target_of(request.model_spec), method,
-                                              lambda *_: _examples_of_input(request.input),
-                                              context.time_remaining())
+                                              lambda model, _: _examples_of_input(request.input, model),
+                                              context.time_remaining(),
+                                              heavy=request.ByteSize() > OFFLOAD_BYTES)
             _fill_spec(response.model_spec, result.model, result.signature)
             fill(response, result)
             return response

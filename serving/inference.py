@@ -12,11 +12,13 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 
-from serving.admission import AdaptiveLimiter
-from serving.batcher import Batcher
+from serving.admission import AdaptiveLimiter, Slot
+from serving.batcher import Batcher, before_deadline
 from serving.errors import Overloaded, ServingError
 from serving.loaded_model import LoadedModel, Signature
 from serving.metrics import ServerMetrics
@@ -25,6 +27,8 @@ from serving.request_log import RequestLogger
 from serving.traffic import TrafficWatch
 
 log = logging.getLogger("starling.serving")
+T = TypeVar("T")
+OFFLOAD_BYTES = 256 * 1024  # a request this large is parsed, built and answered off the event loop
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Inference:
         self.request_logger = request_logger
         self.traffic = traffic or TrafficWatch()
         self.request_log_error: str | None = None
+        self._offload_pool = ThreadPoolExecutor(1, thread_name_prefix="offload")
 
     def resolve(self, target: Target, method: str) -> tuple[LoadedModel, Signature]:
         """The model version and signature a request addresses (raises NotFound or ClientError)."""
@@ -69,39 +74,64 @@ class Inference:
 
     async def run(self, api: str, target: Target, method: str,
                   build_examples: Callable[[LoadedModel, Signature], list[bytes]],
-                  timeout: float | None = None) -> Answer:
+                  timeout: float | None = None, heavy: bool = False) -> Answer:
         """Serves one request; `build_examples` runs only once the request is admitted.
+
+        The admission slot is released on every way out: an answer, an error of ours or the
+        model's, the deadline, or the caller's cancellation (a gRPC client's deadline or cancel).
 
         Args:
             api: The API name for metrics (e.g. `rest_predict`, `grpc_classify`).
             target: The model, version or label, and signature addressed.
             method: `predict`, `classify` or `regress`.
-            build_examples: Makes the serialized tf.Examples from the request.
+            build_examples: Makes (and checks) the serialized tf.Examples from the request.
             timeout: Seconds the caller allows (e.g. a gRPC deadline); the server's own
-                `--request-timeout-ms` caps it.
+                `--request-timeout-ms` caps it. The clock starts at admission.
+            heavy: A large request: `build_examples` runs on the offload thread, so the event
+                loop keeps serving small requests meanwhile.
 
         Raises:
             ServingError: with TF Serving's status code (the request is counted under it).
         """
         model_name, version = target.model, str(target.version or "")
         started = time.perf_counter()
-        admitted, queued = False, 0.0
+        slot: Slot | None = None
+        code, queued, clients_deadline = "INTERNAL", None, False
         try:
             model, signature = self.resolve(target, method)
             version = str(model.version)
-            self._admit(model_name)
-            admitted = True
-            examples = build_examples(model, signature)
-            allowed = min(self.request_timeout, timeout) if timeout else self.request_timeout
+            allowed = self.request_timeout
+            if timeout is not None and timeout < allowed:
+                allowed, clients_deadline = max(timeout, 0.0), True
+            slot = self._admit(api, model_name, allowed)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + allowed
+            if heavy:
+                examples = await before_deadline(self.offload(build_examples, model, signature), deadline)
+            else:
+                examples = build_examples(model, signature)
             outputs, queued = await self.batcher.predict(model, signature.name, examples, deadline)
+            code = "OK"
         except ServingError as error:
-            self._finish(api, model_name, version, error.code, started, admitted, None)
+            code = error.code
             raise
-        self._finish(api, model_name, version, "OK", started, admitted, queued)
+        except asyncio.CancelledError:  # the caller gave up: a gRPC cancel or deadline
+            code = "CANCELLED"
+            raise
+        finally:
+            # a deadline the client chose shorter than ours is no sign of overload
+            overloaded = code == "INTERNAL" or (code == "DEADLINE_EXCEEDED" and not clients_deadline)
+            self._finish(api, model_name, version, code, started, slot, queued, overloaded)
         self._log_request(model_name, examples)
         return Answer(model, signature, outputs, len(examples))
+
+    def offload(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Runs CPU-heavy request work on the one offload thread.
+
+        A large body's parsing, its examples and its answer go there: the event loop stays free
+        for small requests, and one such job runs at a time.
+        """
+        return asyncio.get_running_loop().run_in_executor(self._offload_pool, function, *args)
 
     def shed_early(self, api: str, model_name: str) -> bool:
         """True (and counted) when a request would be refused now: callers answer 503 at once."""
@@ -113,9 +143,9 @@ class Inference:
         self.traffic.record(model_name, False)
         return True
 
-    def _admit(self, model_name: str) -> None:
+    def _admit(self, api: str, model_name: str, timeout: float) -> Slot:
         try:
-            self.limiter.acquire()
+            return self.limiter.acquire(f"{api} {model_name}", timeout)
         except Overloaded:
             self.metrics.shed.labels(model_name).inc()
             raise
@@ -125,13 +155,15 @@ class Inference:
             self.metrics.loop_lag.set(self.batcher.loop_lag)
 
     def _finish(self, api: str, model_name: str, version: str, code: str, started: float,
-                admitted: bool, queued: float | None) -> None:
-        """Counts an answer; the limiter hears the queueing delay (all the time, on failure)."""
+                slot: Slot | None, queued: float | None, server_failure: bool) -> None:
+        """Counts an answer and frees its slot.
+
+        The limiter hears the queueing delay (all the time, on failure).
+        """
         elapsed = time.perf_counter() - started
-        server_failure = code in ("INTERNAL", "DEADLINE_EXCEEDED")
-        if admitted:
+        if slot is not None:
             delay = elapsed if queued is None else queued
-            self.limiter.release(delay, not server_failure)
+            self.limiter.release(slot, delay, not server_failure)
             self.metrics.queue_depth.set(self.limiter.in_flight)
             self.metrics.latency.labels(model_name, api).observe(elapsed)
         self.metrics.requests.labels(model_name, version, api, code).inc()

@@ -91,7 +91,8 @@ class LoadedModel:
         """Runs a signature on a batch of serialized tf.Examples.
 
         Raises:
-            ClientError: TensorFlow rejected the examples (e.g. a feature the graph cannot parse).
+            ClientError: TensorFlow rejected the examples (e.g. a feature the graph cannot parse,
+                or text that is not UTF-8).
         """
         import tensorflow as tf
 
@@ -102,6 +103,9 @@ class LoadedModel:
         except tf.errors.InvalidArgumentError as error:
             raise ClientError(f"model '{self.name}' rejected the input: "
                               f"{_first_line(error.message)}") from None
+        except UnicodeDecodeError:  # TensorFlow's own message quoted input bytes that are not text
+            raise ClientError(f"model '{self.name}' rejected the input (its message quotes bytes "
+                              "that are not UTF-8: a string feature is not text?)") from None
         return {name: tensor.numpy() for name, tensor in outputs.items()}
 
 

@@ -48,6 +48,9 @@ class ServerMetrics:
                                        registry=self.registry)
         self.loop_lag = Gauge("starling_event_loop_lag_seconds", "How late the event loop's timers fire",
                               registry=self.registry)
+        self.watchdog_repairs = Counter("starling_watchdog_repairs", "Leaked admission slots freed and "
+                                        "stopped batch workers restarted by the watchdog", ["kind"],
+                                        registry=self.registry)
         self.request_log_errors = Counter("starling_request_log_errors", "Request-log writes that failed",
                                           registry=self.registry)
         self.registry.register(_LoadedVersions(loaded_versions))

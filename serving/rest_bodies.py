@@ -7,13 +7,37 @@ regress take `{"examples": [...], "context": {...}}`. Every error names the fiel
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import orjson
 
 from serving.errors import ClientError
 from serving.feature_spec import columns_to_instances, decode_b64, is_b64
 from serving.loaded_model import LoadedModel, Signature, jsonable, rows
+
+MAX_JSON_DEPTH = 32  # TF Serving's bodies nest 6 deep at most (body, rows, row, list, b64)
+
+
+def parse_json(data: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A request body's JSON value.
+
+    Raises:
+        ClientError: not JSON, or nested deeper than `max_depth` (arrays and objects).
+    """
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise ClientError(f"malformed JSON: {error}") from None
+    stack = [(value, 1)] if type(value) is dict or type(value) is list else []
+    while stack:
+        item, depth = stack.pop()
+        children: Iterable[Any] = item.values() if type(item) is dict else item
+        if depth > max_depth:
+            raise ClientError(f"JSON nests deeper than {max_depth} levels")
+        stack.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
+    return value
 
 
 def signature_name(body: Any) -> str | None:
@@ -33,7 +57,7 @@ def predict_examples(body: dict[str, Any], model: LoadedModel, signature: Signat
     if "inputs" in body:
         inputs = body["inputs"]
         if isinstance(inputs, dict) and set(inputs) == {signature.input_name}:
-            return _serialized(inputs[signature.input_name], f"inputs['{signature.input_name}']")
+            return _serialized(inputs[signature.input_name], f"inputs['{signature.input_name}']", model)
         instances = columns_to_instances(inputs)
     else:
         instances = body["instances"]
@@ -44,20 +68,23 @@ def predict_examples(body: dict[str, Any], model: LoadedModel, signature: Signat
 
 
 def _instance_example(instance: Any, model: LoadedModel, signature: Signature, where: str) -> bytes:
+    check = model.feature_spec.check_serialized
     if is_b64(instance):  # a serialized tf.Example for the signature's only input
-        return decode_b64(instance, where)
+        return check(decode_b64(instance, where), where)
     if isinstance(instance, dict) and len(instance) == 1 and signature.input_name in instance \
             and is_b64(instance[signature.input_name]):
-        return decode_b64(instance[signature.input_name], f"{where}['{signature.input_name}']")
+        where = f"{where}['{signature.input_name}']"
+        return check(decode_b64(instance[signature.input_name], where), where)
     return model.feature_spec.to_example_bytes(instance, where)
 
 
-def _serialized(values: Any, where: str) -> list[bytes]:
+def _serialized(values: Any, where: str, model: LoadedModel) -> list[bytes]:
     if not isinstance(values, list) or not values:
         raise ClientError(f"{where}: expected a non-empty list of {{\"b64\": ...}} serialized tf.Examples")
     if not all(is_b64(v) for v in values):
         raise ClientError(f"{where}: expected {{\"b64\": ...}} serialized tf.Examples")
-    return [decode_b64(v, f"{where}[{i}]") for i, v in enumerate(values)]
+    check = model.feature_spec.check_serialized
+    return [check(decode_b64(v, f"{where}[{i}]"), f"{where}[{i}]") for i, v in enumerate(values)]
 
 
 def inference_examples(body: dict[str, Any], model: LoadedModel) -> list[bytes]:

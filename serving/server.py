@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import os
@@ -13,12 +14,15 @@ from typing import Any
 from serving.admission import AdaptiveLimiter, LimiterOptions
 from serving.app import DEFAULT_MAX_BODY_BYTES, RestApi
 from serving.batcher import Batcher, BatchingOptions
+from serving.connections import ConnectionLimits, bounded_protocol
+from serving.hosts import AllowedHosts, HostCheck
 from serving.inference import Inference
 from serving.loaded_model import LoadedModel
 from serving.metrics import ServerMetrics
 from serving.model_config import ConfigError, ModelConfig, VersionPolicy
 from serving.repository import ModelRepository
 from serving.request_log import RequestLogger
+from serving.watchdog import Watchdog
 
 
 @dataclasses.dataclass
@@ -30,6 +34,9 @@ class ServerOptions:
         request_timeout_ms: A request not answered by then gets 504 / DEADLINE_EXCEEDED.
         configs: Models from a TF Serving config file (then `model_base_path` is not scanned).
         reuse_port: Share the ports with other worker processes (SO_REUSEPORT; see workers.py).
+        watchdog_seconds: How often the watchdog frees leaked slots (see watchdog.py).
+        connections: Read timeouts and the connection cap (see connections.py).
+        allowed_hosts: Host names served besides loopback names and IP addresses (see hosts.py).
     """
 
     model_base_path: str
@@ -48,6 +55,9 @@ class ServerOptions:
     request_log_dir: str | None = None
     request_log_sample_rate: float = 0.1
     reuse_port: bool = False
+    watchdog_seconds: float = 1.0
+    connections: ConnectionLimits = dataclasses.field(default_factory=ConnectionLimits)
+    allowed_hosts: list[str] = dataclasses.field(default_factory=list)
 
 
 def warm_up(model: LoadedModel) -> None:
@@ -124,7 +134,9 @@ class ModelServer:
             AdaptiveLimiter(options.limiter), self.metrics, options.request_timeout_ms,
             RequestLogger(options.request_log_dir, options.request_log_sample_rate)
             if options.request_log_dir else None)
+        self.watchdog = Watchdog(self.inference, options.watchdog_seconds)
         self.rest = RestApi(self.inference, options.max_body_bytes, self._running)
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def port(self) -> int:
@@ -137,10 +149,15 @@ class ModelServer:
 
         from serving.grpc_service import add_services
 
+        self.loop = asyncio.get_running_loop()
         await self.inference.batcher.start()
+        watchdog = asyncio.create_task(self.watchdog.run())
         grpc_server = None
         if self.grpc_port is not None:
-            grpc_server = grpc.aio.server(options=[("grpc.so_reuseport", int(self.options.reuse_port))])
+            limits = self.options.connections
+            grpc_server = grpc.aio.server(
+                options=[("grpc.so_reuseport", int(self.options.reuse_port)), *limits.grpc_options()],
+                maximum_concurrent_rpcs=limits.max_connections)
             add_services(grpc_server, self.inference)
             grpc_server.add_insecure_port(f"{self.options.host}:{self.grpc_port}")
             await grpc_server.start()
@@ -149,6 +166,7 @@ class ModelServer:
         try:
             yield
         finally:
+            watchdog.cancel()
             if grpc_server is not None:
                 await grpc_server.stop(grace=1.0)
             await self.inference.batcher.stop()
@@ -159,7 +177,9 @@ class ModelServer:
         """A uvicorn server for the REST app (run it with `sockets=[self.rest_socket]`)."""
         import uvicorn
 
-        config = uvicorn.Config(self.rest.build(), log_level="warning", access_log=False)
+        app = HostCheck(self.rest.build(), AllowedHosts(self.options.allowed_hosts))
+        config = uvicorn.Config(app, log_level="warning", access_log=False,
+                                http=bounded_protocol(self.options.connections))
         return uvicorn.Server(config)
 
 

@@ -2,6 +2,8 @@
 
 - `serving_default`: `examples` -> `probability` ([batch, 1]); waits `delay_ms` (the largest in
   the batch) with tf.data's sleep, so tests can make requests slow without Python in the graph.
+  It reads `platform` as UTF-8 text (strictly, as a text model does), so a batch holding a
+  non-UTF-8 `platform` fails as a whole in the model.
 - `classification`: `inputs` -> `classes`, `scores` ([batch, 2]), TF Serving's classify keys.
 - `regression`: `inputs` -> `outputs` ([batch, 1]), TF Serving's regress key.
 - `batch_total`: `examples` -> one scalar for the whole batch (not one row per example), which
@@ -38,6 +40,8 @@ def export_model(directory: str | Path, weight: float = 1.0) -> None:
         parsed = tf.io.parse_example(serialized, parse_spec)
         features = tf.concat([parsed["x"], tf.cast(parsed["hour"], tf.float32) / 24.0], axis=1)
         is_web = tf.cast(tf.equal(parsed["platform"], "web"), tf.float32)
+        characters = tf.strings.unicode_decode(parsed["platform"][:, 0], "UTF-8", errors="strict")
+        is_web += 0.0 * tf.cast(characters.row_lengths()[:, None], tf.float32)
         delay = tf.reduce_max(parsed["delay_ms"]) * 1000
         waited = tf.data.Dataset.range(1).apply(data_testing.sleep(delay)).reduce(
             tf.constant(0, tf.int64), lambda total, item: total + item)

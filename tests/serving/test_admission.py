@@ -12,10 +12,9 @@ from serving.traffic import TrafficWatch
 
 def run_window(limiter: AdaptiveLimiter, latency: float, succeeded: bool = True, concurrent: int = 0) -> None:
     for _ in range(limiter.options.window):
-        for _ in range(concurrent or 1):
-            limiter.acquire()
-        for _ in range(concurrent or 1):
-            limiter.release(latency, succeeded)
+        slots = [limiter.acquire() for _ in range(concurrent or 1)]
+        for slot in slots:
+            limiter.release(slot, latency, succeeded)
             if len(limiter._delays) == 0:
                 return
 

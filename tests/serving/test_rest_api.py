@@ -111,7 +111,7 @@ def test_metadata_is_tf_servings_json(server):
     ("ctr:predict", {"rows": ROWS}, 400, "either 'instances' (rows) or 'inputs'"),
     ("ctr:predict", {"inputs": {"x": [1.0], "hour": [1, 2]}}, 400, "columns differ in length"),
     ("ctr:predict", {"instances": [{"examples": {"b64": base64.b64encode(b"junk").decode()}}]}, 400,
-     "model 'ctr' rejected the input"),
+     "instances[0]['examples']: not a serialized tf.Example"),
 ])
 def test_errors_are_json_with_tf_servings_codes(server, path, body, status, message):
     response = post(server, path, body)

@@ -6,9 +6,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,36 +15,11 @@ import pytest
 
 from tests.e2e.test_serving_e2e import wait_for
 from tests.serving.fixture_model import ROWS, install
+from tests.serving.serve_process import ServeProcess
 
 pytestmark = pytest.mark.e2e
-SERVE = [sys.executable, "-c", "import sys; from pipelines.cli.main import main; sys.exit(main())", "serve"]
 ANNOUNCEMENT = re.compile(r"REST (?P<url>http://\S+), gRPC (?P<grpc>\S+), "
                           r"2 workers \(pids (?P<pids>[\d, ]+)\)")
-
-
-class ServeProcess:
-    """`starling serve` in its own process group; its output lines collected as they come."""
-
-    def __init__(self, *args: str):
-        self.process = subprocess.Popen([*SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, start_new_session=True)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip())
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self._reader.join(timeout=10)  # every line the process wrote is in `lines`
 
 
 @pytest.fixture
