@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pipelines.errors import MetadataError
+from pipelines.metadata.sqlite_file import check_sqlite_file, roll_back_hot_journal
 
 if TYPE_CHECKING:
     from ml_metadata.metadata_store import metadata_store
@@ -98,15 +100,24 @@ def describe(config: StoreConfig) -> str:
 def connect(config: StoreConfig) -> metadata_store.MetadataStore:
     """Opens the MLMD store a config points at.
 
+    A SQLite file that is not a database (or is empty) is refused and left as it is; a read-only
+    opener first lets SQLite roll back a journal a crashed writer left (`sqlite_file`). The
+    store reopens its database connection after a failed call, so one failed write (a full
+    disk) does not leave a transaction open that fails every later call.
+
     Raises:
         MetadataError: the store cannot be opened; the message says where it pointed.
+        CorruptStoreError: the SQLite file is corrupt or empty.
     """
-    from ml_metadata.metadata_store import metadata_store
-
+    path = _sqlite_path(config)
+    if path is not None:
+        check_sqlite_file(path)
+        if _read_only(config):
+            roll_back_hot_journal(path)
     try:
-        if hasattr(config, "sqlite") and config.HasField("sqlite"):
-            os.makedirs(os.path.dirname(config.sqlite.filename_uri) or ".", exist_ok=True)
-        store = metadata_store.MetadataStore(config)
+        if path is not None:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        store = _reopening_store_class()(config)
     except Exception as error:  # MLMD raises its own status errors
         raise MetadataError(f"cannot open the metadata store at {describe(config)}: {error}") from error
     if hasattr(config, "sqlite") and config.HasField("mysql"):  # MLMD's INT columns are 32-bit there
@@ -114,3 +125,59 @@ def connect(config: StoreConfig) -> metadata_store.MetadataStore:
 
         widen_integer_properties(config.mysql)
     return store
+
+
+def _sqlite_path(config: StoreConfig) -> str | None:
+    if hasattr(config, "sqlite") and config.HasField("sqlite"):
+        return str(config.sqlite.filename_uri)
+    return None
+
+
+def _read_only(config: StoreConfig) -> bool:
+    from ml_metadata.proto import metadata_store_pb2
+
+    return bool(config.sqlite.connection_mode == metadata_store_pb2.SqliteMetadataSourceConfig.READONLY)
+
+
+_STORAGE_ERRORS = ("disk I/O error", "database or disk is full")  # SQLite's words for EFBIG / ENOSPC
+
+
+@functools.cache
+def _reopening_store_class() -> type:
+    """`ml_metadata.MetadataStore` whose database connection is reopened after a failed call.
+
+    MLMD's SQLite and MySQL sources keep a transaction open when a commit fails (a full disk,
+    a lost server): every later call then fails with "Transaction already open". Reopening the
+    connection drops that transaction (the database rolls it back), so the next call, e.g.
+    marking the run FAILED, gets its own chance. A read-only SQLite reader whose read failed
+    because a writer crashed since it opened (a hot journal) rolls the journal back and reads
+    again.
+    """
+    from ml_metadata import errors
+    from ml_metadata.metadata_store import metadata_store
+
+    answers = (errors.NotFoundError, errors.AlreadyExistsError, errors.InvalidArgumentError,
+               errors.OutOfRangeError)  # replies about the request; the connection is fine
+
+    class ReopeningMetadataStore(metadata_store.MetadataStore):
+        def _call_method(self, method_name: str, request: Any, response: Any) -> None:
+            try:
+                super()._call_method(method_name, request, response)
+            except answers:
+                raise
+            except errors.StatusError as error:
+                if not self._using_db_connection:
+                    raise
+                path = _sqlite_path(self._config)
+                recovered = path is not None and _read_only(self._config) and roll_back_hot_journal(path)
+                metadata_store.MetadataStore.__init__(self, self._config)  # the old connection closes
+                if recovered:
+                    super()._call_method(method_name, request, response)
+                    return
+                if any(sign in error.message for sign in _STORAGE_ERRORS):
+                    raise errors.make_exception(f"{error.message.rsplit(' query: ', 1)[0]}: the database "
+                                                "could not be written (is its disk full?)",
+                                                error.error_code) from error
+                raise
+
+    return ReopeningMetadataStore

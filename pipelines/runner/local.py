@@ -10,13 +10,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from pipelines.dsl.node import Node
 from pipelines.dsl.pipeline import Pipeline
-from pipelines.errors import StarlingError
+from pipelines.errors import MetadataError, StarlingError
 from pipelines.metadata.connection import sqlite_config
 from pipelines.metadata.store import MetadataStore, now_ms
 from pipelines.runner.launcher import RunEnvironment, process_identity
 from pipelines.runner.node_execution import run_node
 from pipelines.runner.progress import RunListener
-from pipelines.runner.recovery import exclusive_run
+from pipelines.runner.recovery import exclusive_run, mark_run_failed
 from pipelines.runner.results import CANCELLED, COMPLETE, FAILED, NodeResult, RunResult
 from pipelines.runner.signals import sigterm_as_interrupt
 
@@ -92,9 +92,14 @@ class LocalRunner:
                    if node.id in results}
         result = RunResult(env.run_id, pipeline.name, status, ordered, time.time() - started,
                            env.store.location)
-        env.store.update_context(env.contexts[1], {
-            "status": status, "finished_at_ms": now_ms(), "duration_s": result.duration_s,
-            **{f"n_{name}": count for name, count in result.summary().items()}})
+        try:
+            env.store.update_context(env.contexts[1], {
+                "status": status, "finished_at_ms": now_ms(), "duration_s": result.duration_s,
+                **{f"n_{name}": count for name, count in result.summary().items()}})
+        except MetadataError as error:  # e.g. a full disk: FAILED, recorded if the store allows it
+            result.status = FAILED
+            mark_run_failed(env.store, env.contexts[1].id, f"the run's record could not be written: {error}")
+            self.listener.notice(f"run {env.run_id} FAILED: its record could not be written: {error}")
         self.listener.run_finished(result)
         return result
 
