@@ -38,10 +38,10 @@ FILLING_PIPELINE = textwrap.dedent('''
 
 
     @component
-    def fill_the_disk(model: Output[Model], root: Parameter[str], full: Parameter[bool] = True):
-        """From here on the store cannot grow, as on a full disk."""
-        if full:
-            size = os.path.getsize(os.path.join(root, "metadata.sqlite"))
+    def fill_the_disk(model: Output[Model], root: Parameter[str], room: Parameter[str] = "none"):
+        """From here on the store cannot grow ("none"), cannot be written at all ("nothing"), or can."""
+        if room != "plenty":
+            size = 0 if room == "nothing" else os.path.getsize(os.path.join(root, "metadata.sqlite"))
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
 
@@ -51,9 +51,9 @@ FILLING_PIPELINE = textwrap.dedent('''
             out.write("done")
 
 
-    def create_pipeline(root: str = "", full: bool = True):
+    def create_pipeline(root: str = "", room: str = "none"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
-        fill = fill_the_disk(root=root, full=full)
+        fill = fill_the_disk(root=root, room=room)
         steps = [step(padding=str(index) * 2000).with_id(f"step{index}").after(fill)
                  for index in range(8)]
         return Pipeline("full", root, [fill, *steps])
@@ -65,23 +65,37 @@ def _starling(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=TIMEOUT_S)
 
 
-def test_a_full_disk_mid_run_fails_the_run_clearly_with_status_1(tmp_path):
+def _filling_run(tmp_path: Path, room: str) -> tuple[Path, Path, str]:
+    """A run whose first node fills the disk; returns the root, the pipeline file and the output."""
     root = tmp_path / "root"
     pipeline_file = tmp_path / "pipeline.py"
     pipeline_file.write_text(FILLING_PIPELINE)
     LocalRunner().run(Pipeline("other", str(root), [source()]))  # the store exists, then fills
-
-    run = _starling("run", str(pipeline_file), "--param", f"root={root}")
+    run = _starling("run", str(pipeline_file), "--verbose", "--param", f"root={root}",
+                    "--param", f"room={room}")
     out = run.stdout + run.stderr
     assert run.returncode == 1, out
     assert "the database could not be written (is its disk full?)" in out, out
-    assert "Transaction already open" not in out and "Traceback" not in out, out
+    assert "Transaction already open" not in out and "starling: error" not in out, out
+    return root, pipeline_file, out
+
+
+def test_a_full_disk_mid_run_fails_the_run_clearly_with_status_1(tmp_path):
+    root, pipeline_file, _out = _filling_run(tmp_path, room="none")
     store = MetadataStore(sqlite_config(root / "metadata.sqlite"))  # read without recovering
     [full_run] = store.list_runs("full")
     assert full_run.properties["status"] == "FAILED"
 
-    again = _starling("run", str(pipeline_file), "--param", f"root={root}", "--param", "full=false")
+    again = _starling("run", str(pipeline_file), "--param", f"root={root}", "--param", "room=plenty")
     assert again.returncode == 0, again.stdout + again.stderr  # the store survived, whole
+
+
+def test_a_store_that_cannot_be_written_at_all_still_ends_the_run_failed(tmp_path):
+    root, _pipeline_file, out = _filling_run(tmp_path, room="nothing")
+    assert "FAILED: its record could not be written" in out, out
+    listing = _starling("runs", "--root", str(root))  # the next command recovers what it could not
+    assert "recovered run(s) full-" in listing.stdout + listing.stderr, listing
+    assert "RUNNING" not in listing.stdout, listing.stdout
 
 
 _CRASH_MID_COMMIT = """
