@@ -110,8 +110,8 @@ class FeatureSpec:
                 continue
             held = present[name].WhichOneof("kind")
             if held is not None and held != _LISTS[feature.kind]:
-                raise ClientError(f"{where}: feature '{name}' holds a {held}, expected a "
-                                  f"{_LISTS[feature.kind]}")
+                raise ClientError(f"{where}: feature '{name}' holds {held} values where the model "
+                                  f"expects {_LISTS[feature.kind]}")
             values = getattr(present[name], held).value if held is not None else []
             if feature.required and len(values) != 1:
                 raise ClientError(f"{where}: feature '{name}' expects one value, got {len(values)}")

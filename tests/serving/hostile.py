@@ -53,6 +53,7 @@ class Clients:
         self.url = url
         self.http = httpx.Client(timeout=30)
         self.host, self.port = urlsplit(url).hostname or "", urlsplit(url).port or 80
+        self.grpc_target = grpc_target
         self.channel = grpc.insecure_channel(grpc_target)
         self.stub = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
 
