@@ -97,3 +97,17 @@ def test_labels_and_tf_serving_config_files(tmp_path):
     config.write_text("model_config_list { config { nme: 1 } }")
     with pytest.raises(ConfigError, match=f"model config file {config}:"):
         read_config_file(str(config))
+
+
+def test_a_slot_is_released_once_and_a_leaked_one_is_found_and_reclaimed():
+    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=4))
+    answered = limiter.acquire("rest_predict ctr", timeout=10)
+    leaked = limiter.acquire("grpc_predict ctr", timeout=0)
+    assert limiter.release(answered, 0.001, True) and not limiter.release(answered, 0.001, True)
+    assert limiter.in_flight == 1  # a second release does not free someone else's slot
+    assert limiter.overdue(grace_seconds=5) == []
+    [found] = limiter.overdue(grace_seconds=5, now=leaked.deadline + 6)
+    assert found.what == "grpc_predict ctr"
+    assert limiter.reclaim(found) and not limiter.reclaim(found)
+    assert (limiter.in_flight, limiter.reclaimed) == (0, 1)
+    assert not limiter.release(leaked, 0.001, True)  # its request ending late changes nothing
