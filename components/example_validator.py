@@ -8,6 +8,7 @@ from typing import Any
 from components.artifact_io import read_schema
 from pipelines import HaltPipeline, Input, Output, Parameter, component, previous_span
 from pipelines.artifacts import ExampleAnomalies, ExampleStatistics, Schema
+from pipelines.dsl.arguments import node_factory
 from pipelines.dsl.node import Channel, Node
 from pipelines.reports.anomalies import ANOMALIES_FILE, AnomaliesReport
 from pipelines.reports.statistics import load_statistics
@@ -92,6 +93,7 @@ def example_validator(statistics: Input[ExampleStatistics], schema: Input[Schema
         raise HaltPipeline(f"{report.count} data anomalies: {report.describe()}")
 
 
+@node_factory(example_validator)
 def ExampleValidator(statistics: Channel, schema: Channel, serving_statistics: Channel | None = None,
                      halt_on_anomalies: bool = False, drift: bool = True,
                      drift_thresholds: dict | None = None, skew_thresholds: dict | None = None) -> Node:

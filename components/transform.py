@@ -15,6 +15,7 @@ from components.beam import ByValueFunction, new_pipeline
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component, current_execution
 from pipelines.artifacts import Examples, Schema, TransformGraph
+from pipelines.dsl.arguments import node_factory
 from pipelines.dsl.module_reference import bind_to_project
 from pipelines.dsl.node import Channel, Node
 
@@ -114,6 +115,7 @@ def transform(examples: Input[Examples], schema: Input[Schema], transform_graph:
     transformed_examples.split_names = transform_splits
 
 
+@node_factory(transform)
 def Transform(examples: Channel, schema: Channel, module_file: str | None = None,
               preprocessing_fn: str | None = None, splits_to_analyze: list | None = None,
               splits_to_transform: list | None = None, enable_cache: bool | None = None) -> Node:

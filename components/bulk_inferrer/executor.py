@@ -17,6 +17,7 @@ from components.beam import new_pipeline
 from components.bulk_inferrer.output_examples import example_with_predictions, output_columns
 from pipelines import Input, Output, Parameter, component
 from pipelines.artifacts import SERVING_MODEL_DIR, Artifact, Examples, InferenceResult, Model, ModelBlessing
+from pipelines.dsl.arguments import node_factory
 from pipelines.dsl.node import Channel, Node
 
 PREDICTION_LOGS_FILE = "prediction_logs"
@@ -151,6 +152,7 @@ def bulk_inferrer_examples(examples: Input[Examples], model: Input[Model], outpu
         output_examples.split_names = chosen
 
 
+@node_factory(bulk_inferrer)
 def BulkInferrer(examples: Channel, model: Channel, model_blessing: Channel | None = None,
                  splits: list[str] | None = None, output_example_spec: dict | None = None,
                  signature_name: str = "serving_default") -> Node:

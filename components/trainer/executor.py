@@ -22,6 +22,7 @@ from pipelines.artifacts import (
     Schema,
     TransformGraph,
 )
+from pipelines.dsl.arguments import node_factory
 from pipelines.dsl.module_reference import bind_to_project
 from pipelines.dsl.node import Channel, Node
 from pipelines.runner.progress import PROGRESS_LOGGER
@@ -86,6 +87,7 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
         model.properties["base_model_id"] = base_model.id
 
 
+@node_factory(trainer)
 def Trainer(examples: Channel, schema: Channel, transform_graph: Channel | None = None,
             module_file: str | None = None, run_fn: str | None = None, base_model: Channel | None = None,
             train_steps: int = 1000, eval_steps: int = 100, hyperparameters: Any = None,

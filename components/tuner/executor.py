@@ -22,6 +22,7 @@ from components.tuner.trials import TrialProgress, write_best_hyperparameters, w
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component, current_execution
 from pipelines.artifacts import Examples, HyperParameters, Schema, TransformGraph, TunerResults
+from pipelines.dsl.arguments import node_factory
 from pipelines.dsl.module_reference import bind_to_project
 from pipelines.dsl.node import Channel, Node
 from pipelines.environment.keras_tuner_binding import import_keras_tuner
@@ -100,6 +101,7 @@ def tuner(examples: Input[Examples], schema: Input[Schema], best_hyperparameters
         tuner_results.properties["best_score"] = float(rows[0]["score"])
 
 
+@node_factory(tuner)
 def Tuner(examples: Channel, schema: Channel, transform_graph: Channel | None = None,
           module_file: str | None = None, tuner_fn: str | None = None, train_steps: int = 100,
           eval_steps: int = 50, max_trials: int | None = None, custom_config: dict | None = None,

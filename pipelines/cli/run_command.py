@@ -73,7 +73,7 @@ def run_once(args: argparse.Namespace, pipeline: Pipeline) -> int:
     finally:
         _name_log(log_path)
     for failed in result.failed_nodes:
-        print(f"\nnode '{failed.node_id}' failed: {failed.error}")
+        print(f"\nnode '{failed.node_id}' failed: {failed.error_text}")
         if args.verbose and failed.traceback:
             print(failed.traceback)
     root = os.path.abspath(pipeline.root)

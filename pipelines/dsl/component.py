@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, overload
 
 from pipelines.dsl.annotations import Signature, read_signature
+from pipelines.dsl.arguments import check_keywords, check_user_file, is_user_module_type
 from pipelines.dsl.code_files import code_files, is_standard_component, starling_version
 from pipelines.dsl.node import Channel, Driver, Node
 from pipelines.dsl.parameters import type_label, value_matches
@@ -62,22 +63,14 @@ class Component:
                 input or parameter, a wrong artifact type or a wrong parameter type.
         """
         where = f"node '{self.name}'"
-        if args:
-            raise PipelineDefinitionError(
-                f"{where}: pass inputs and parameters by name, e.g. {self.name}(examples=...); "
-                f"got {len(args)} positional argument(s)")
+        check_keywords(self.name, args, kwargs, self._known_names())
         inputs = self._bind_inputs(kwargs, where)
         parameters = self._bind_parameters(kwargs, where)
-        unknown = sorted(set(kwargs) - set(inputs) - set(parameters))
-        if unknown:
-            raise PipelineDefinitionError(
-                f"{where}: unknown argument '{unknown[0]}'; expected one of: "
-                + ", ".join(self._known_names()))
         return Node(self, inputs, parameters, enable_cache=enable_cache)
 
     def _known_names(self) -> list[str]:
         sig = self.signature
-        return sorted(sig.inputs) + sorted(sig.parameters)
+        return [*sig.inputs, *sig.parameters, "enable_cache"]
 
     def _bind_inputs(self, kwargs: dict[str, Any], where: str) -> dict[str, Channel | None]:
         bound: dict[str, Channel | None] = {}
@@ -116,6 +109,8 @@ class Component:
                 raise PipelineDefinitionError(
                     f"{where}: parameter '{name}' expected {type_label(port.value_type)}, got "
                     f"{type(value).__name__} {value!r:.60}")
+            if value and is_user_module_type(port.value_type):
+                check_user_file(where, name, str(value))
             bound[name] = value
         return bound
 

@@ -98,6 +98,8 @@ def load_pipeline_module(path: str) -> ModuleType:
     except SyntaxError as error:
         raise PipelineFileError(
             f"{error.filename or path}:{error.lineno}: syntax error: {error.msg}") from None
+    except SystemExit as exit_call:  # not a success: no pipeline was defined
+        raise PipelineFileError(_describe_exit(path, exit_call)) from None
     except Exception as error:
         raise PipelineFileError(_describe_load_error(path, error)) from None
     return module
@@ -162,6 +164,8 @@ def _call_factory(path: str, factory: Callable[..., object], params: dict[str, A
         return factory(**coerced)
     except TypeError as error:
         raise PipelineFileError(f"{path}: create_pipeline: {error}") from None
+    except SystemExit as exit_call:
+        raise PipelineFileError(_describe_exit(path, exit_call)) from None
     except Exception as error:
         raise PipelineFileError(_describe_load_error(path, error)) from None
 
@@ -185,11 +189,21 @@ def _coerce(path: str, name: str, value: Any, annotation: Any) -> Any:
     return value
 
 
+def _describe_exit(path: str, exit_call: SystemExit) -> str:
+    """'file:line: called sys.exit(0) while loading', at the deepest frame in the file's directory."""
+    return (f"{_location(path, exit_call)}: called sys.exit({exit_call.code!r}) while loading; "
+            "a pipeline file defines `pipeline` or `create_pipeline`, it does not exit")
+
+
 def _describe_load_error(path: str, error: Exception) -> str:
     """'file:line: ErrorType: message', pointing at the deepest frame in the pipeline's directory."""
     prefix = "invalid pipeline" if isinstance(error, PipelineDefinitionError) else type(error).__name__
+    return f"{_location(path, error)}: {prefix}: {error}"
+
+
+def _location(path: str, error: BaseException) -> str:
+    """'file:line' of the deepest frame in the pipeline's directory (else the file itself)."""
     directory = os.path.dirname(os.path.abspath(path))
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
               if os.path.abspath(frame.filename).startswith(directory)]
-    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else path
-    return f"{where}: {prefix}: {error}"
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else path

@@ -101,7 +101,7 @@ class ConsoleProgress(RunListener):
         line = (f"[{done:>{len(str(self._total))}}/{self._total}] {mark} {result.node_id:<28} "
                 f"{result.status:<9} {result.duration_s:8.2f}s")
         if result.error:
-            line += f"  {result.error.splitlines()[0][:160]}"
+            line += f"  {result.error_text.splitlines()[0][:160]}"
         self._print(line)
 
     def notice(self, text: str) -> None:  # noqa: D102

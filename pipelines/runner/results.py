@@ -42,6 +42,15 @@ class NodeResult:
     traceback: str | None = None
 
     @property
+    def error_text(self) -> str:
+        """The error as said after the node's name: without a leading `node '<id>'` it may repeat."""
+        text = self.error or ""
+        for prefix in (f"node '{self.node_id}': ", f"node '{self.node_id}' "):
+            if text.startswith(prefix):
+                return text[len(prefix):]
+        return text
+
+    @property
     def ok(self) -> bool:
         """True when the node's outputs are available (COMPLETE or CACHED)."""
         return self.status in (COMPLETE, CACHED)
@@ -80,7 +89,7 @@ class RunResult:
     def raise_for_status(self) -> RunResult:
         """Raises ComponentFailure for the first failed node; returns self otherwise."""
         for node in self.failed_nodes:
-            raise ComponentFailure(node.node_id, node.error or "unknown error")
+            raise ComponentFailure(node.node_id, node.error_text or "unknown error")
         return self
 
     def summary(self) -> dict[str, Any]:

@@ -30,11 +30,17 @@ def test_missing_required_input():
         combine(left=source().outputs["examples"])
 
 
-def test_unknown_parameter_lists_known_names():
+def test_misspelled_argument_suggests_the_known_name():
     with pytest.raises(PipelineDefinitionError,
-                       match=r"node 'scale': unknown argument 'facter'; expected one of: "
-                             r"examples, factor"):
+                       match=r"^scale has no argument 'facter'; did you mean 'factor'\?$"):
         scale(examples=source().outputs["examples"], facter=3)
+
+
+def test_unknown_argument_lists_known_names():
+    with pytest.raises(PipelineDefinitionError,
+                       match=r"^scale has no argument 'speed'; its arguments: enable_cache, "
+                             r"examples, factor$"):
+        scale(examples=source().outputs["examples"], speed=3)
 
 
 def test_wrong_parameter_type():

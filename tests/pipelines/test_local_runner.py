@@ -2,7 +2,18 @@ import json
 import os
 from pathlib import Path
 
-from pipelines import Input, LocalRunner, Output, Parameter, Pipeline, UserModule, component
+import pytest
+
+from pipelines import (
+    Input,
+    LocalRunner,
+    Output,
+    Parameter,
+    Pipeline,
+    PipelineDefinitionError,
+    UserModule,
+    component,
+)
 from pipelines.artifacts import Examples, Model
 from tests.pipelines.conftest import explode, fan_pipeline, read_numbers, source, statuses
 
@@ -147,14 +158,34 @@ def test_user_module_file_is_part_of_the_cache_key(tmp_path, run):
     assert Path(result.output("uses_module", "model").path("source.txt")).read_text() == "FACTOR = 3\n"
 
 
-def test_missing_user_module_fails_the_node_with_its_name(tmp_path, run):
+def test_missing_user_module_is_named_when_the_node_is_built(tmp_path):
     @component
     def uses_module(model: Output[Model], module_file: Parameter[UserModule]):
         pass
 
-    result = run(Pipeline("m", str(tmp_path), [uses_module(module_file="no/such/module.py")]))
-    assert "parameter 'module_file': cannot find user module 'no/such/module.py'" in \
-        result.nodes["uses_module"].error
+    with pytest.raises(PipelineDefinitionError,
+                       match=r"^node 'uses_module': module file not found: /.*/no/such/module.py$"):
+        uses_module(module_file="no/such/module.py")
+
+
+def test_user_module_removed_after_the_build_fails_the_node_once_named(tmp_path, capsys):
+    from pipelines.runner import ConsoleProgress
+
+    module = tmp_path / "user_code.py"
+    module.write_text("FACTOR = 2\n")
+
+    @component
+    def uses_module(model: Output[Model], module_file: Parameter[UserModule]):
+        pass
+
+    pipeline = Pipeline("m", str(tmp_path), [uses_module(module_file=str(module))])
+    module.unlink()
+    result = LocalRunner(listener=ConsoleProgress()).run(pipeline)
+    assert result.nodes["uses_module"].status == "FAILED"
+    reason = result.nodes["uses_module"].error_text
+    assert reason.startswith("parameter 'module_file': ") and "user_code.py" in reason
+    line = next(line for line in capsys.readouterr().out.splitlines() if "uses_module" in line)
+    assert "FAILED" in line and "  parameter 'module_file': " in line and "node '" not in line
 
 
 def test_component_reads_execution_context(tmp_path, run):

@@ -70,12 +70,13 @@ def test_missing_module_or_function_is_named_with_what_was_tried(projects, monke
 
 
 _PIPELINE = """
+import os
 from components import CsvExampleGen, ImportSchemaGen, Transform
 from pipelines import Pipeline
 
 def create_pipeline(root="runs"):
     gen = CsvExampleGen(input_base="data")
-    schema = ImportSchemaGen(schema_file="schema.pbtxt")
+    schema = ImportSchemaGen(schema_file=os.path.join(os.path.dirname(__file__), "schema.pbtxt"))
     transform = Transform(examples=gen.outputs["examples"], schema=schema.outputs["schema"],
                           preprocessing_fn="models.preprocessing.preprocessing_fn")
     return Pipeline("p", root, [gen, schema, transform])
@@ -88,6 +89,7 @@ def test_pipeline_files_bind_dotted_references_to_their_own_project(projects):
     nodes = []
     for project in projects:
         (project / "pipeline.py").write_text(_PIPELINE)
+        (project / "schema.pbtxt").write_text("")  # files are checked when the pipeline is built
         nodes.append(load_pipeline(str(project / "pipeline.py")).node("Transform"))
     for project, node in zip(projects, nodes, strict=True):
         reference = node.parameters["preprocessing_fn"]
