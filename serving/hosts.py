@@ -61,9 +61,10 @@ def _host_name(header: str) -> str:
 class HostCheck:
     """ASGI middleware answering 400 to HTTP requests whose Host is not allowed."""
 
-    def __init__(self, app: Any, allowed: AllowedHosts):
+    def __init__(self, app: Any, allowed: AllowedHosts, flag: str | None = "--allowed-host"):
         self.app = app
         self.allowed = allowed
+        self.flag = flag  # the command-line flag that allows more names, if the server has one
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Refuses the request, or passes it on."""
@@ -71,9 +72,10 @@ class HostCheck:
             host = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"host"),
                         None)
             if not self.allowed.allows(host):
-                body = json.dumps({"error": f"Host '{host}' is not allowed (a DNS rebinding guard); "
-                                            f"start the server with --allowed-host {_host_name(host or '')} "
-                                            f"or set {ENVIRONMENT_VARIABLE} to serve it"}).encode()
+                name = _host_name(host or "")
+                how = f"start the server with {self.flag} {name} or " if self.flag else ""
+                body = json.dumps({"error": f"Host '{host}' is not allowed (a DNS rebinding guard); to "
+                                            f"serve it, {how}set {ENVIRONMENT_VARIABLE}={name}"}).encode()
                 await send({"type": "http.response.start", "status": 400,
                             "headers": [(b"content-type", b"application/json"),
                                         (b"content-length", str(len(body)).encode())]})

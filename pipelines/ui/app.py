@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from http import HTTPStatus
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from pipelines.ui import api, pages
+from pipelines.ui import api, pages  # pages imports ids, which registers `{...:store_id}`
 from pipelines.ui.queries import NotFound
 from pipelines.ui.source import StoreSource, StoreUnavailable
 from pipelines.ui.templating import environment
+from serving.hosts import AllowedHosts, HostCheck
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 
@@ -29,8 +32,13 @@ class UiSettings:
     serving_url: str | None = None
 
 
-def create_app(source: StoreSource, serving_url: str | None = None) -> Starlette:
+def create_app(source: StoreSource, serving_url: str | None = None,
+               allowed_hosts: Sequence[str] = ()) -> Starlette:
     """The UI app over one store.
+
+    It answers only requests whose Host is a loopback name, an IP address, one of
+    `allowed_hosts` or a name in `$STARLING_ALLOWED_HOSTS` (a DNS rebinding guard; see
+    serving/hosts.py); ids too long to be store ids are 404s (see ids.py).
 
     Example:
         >>> from pipelines.ui import StoreSource, create_app
@@ -43,21 +51,22 @@ def create_app(source: StoreSource, serving_url: str | None = None) -> Starlette
         Route("/runs", pages.runs_page),
         Route("/runs/{name}", pages.run_page),
         Route("/artifacts", pages.artifacts_page),
-        Route("/artifacts/{artifact_id:int}", pages.artifact_page),
-        Route("/artifacts/{artifact_id:int}/report", pages.artifact_report),
+        Route("/artifacts/{artifact_id:store_id}", pages.artifact_page),
+        Route("/artifacts/{artifact_id:store_id}/report", pages.artifact_report),
         Route("/compare", pages.compare_page),
         Route("/models", pages.models_page),
         Route("/api/runs", api.runs),
         Route("/api/runs/{name}", api.run),
         Route("/api/artifacts", api.artifacts),
-        Route("/api/artifacts/{artifact_id:int}", api.artifact),
-        Route("/api/lineage/{artifact_id:int}", api.lineage),
+        Route("/api/artifacts/{artifact_id:store_id}", api.artifact),
+        Route("/api/lineage/{artifact_id:store_id}", api.lineage),
         Route("/api/compare", api.compare),
         Route("/api/models", api.models),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     handlers = {StoreUnavailable: _store_error, HTTPException: _http_error}
-    app = Starlette(routes=routes, exception_handlers=handlers)
+    app = Starlette(routes=routes, exception_handlers=handlers,
+                    middleware=[Middleware(HostCheck, allowed=AllowedHosts(allowed_hosts), flag=None)])
     app.state.ui = UiSettings(source, serving_url)
     app.state.templates = environment()
     return app

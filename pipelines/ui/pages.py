@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from pipelines.ui import artifacts, compare, models, queries, spans_chart
+from pipelines.ui import artifacts, compare, ids, models, queries, spans_chart
 from pipelines.ui.graph_svg import GraphEdge, GraphNode, render_svg
 from pipelines.ui.lineage_graph import lineage_graph
 from pipelines.ui.templating import format_seconds
@@ -27,9 +27,10 @@ def int_param(request: Request, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise HTTPException(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
+    return ids.in_range(value, f"query parameter {name!r}")
 
 
 def page_size(request: Request) -> int:
@@ -144,7 +145,8 @@ def compare_subjects(request: Request, store: Any) -> tuple[list[str], list[str]
     if model_ids:
         if not all(item.isdigit() for item in model_ids):
             raise HTTPException(400, f"models must be artifact ids, got {model_ids}")
-        pairs = compare.runs_evaluating_models(store, [int(item) for item in model_ids])
+        pairs = compare.runs_evaluating_models(store, [ids.in_range(int(item), "models")
+                                                       for item in model_ids])
         return [run for run, _ in pairs], [label for _, label in pairs]
     names = list_param(request, "runs")
     return names, names

@@ -16,6 +16,17 @@ from pipelines.ui import StoreSource, create_app
 SCRIPT = "<script>alert(1)</script>"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_client_host_allowed():
+    """Starlette's TestClient sends `Host: testserver`: allowed in these tests, as a deployment
+    would allow its own name (the UI refuses unknown Host names; see serving/hosts.py)."""
+    from serving.hosts import ENVIRONMENT_VARIABLE
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ENVIRONMENT_VARIABLE, "testserver")
+        yield
+
+
 @component
 def numbers(examples: Output[Examples], count: Parameter[int] = 3, span: Parameter[int] = 1):
     """Writes 0..count-1; tags the artifact with a script-like note (an XSS probe)."""
