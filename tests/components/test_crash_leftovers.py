@@ -36,7 +36,7 @@ PIPELINE = textwrap.dedent('''
         """A SavedModel-shaped directory of many files: the Pusher's copy takes a while."""
         variables = Path(model.path("Format-Serving")) / "variables"
         variables.mkdir(parents=True)
-        block = os.urandom(8192)
+        block = os.urandom(512)
         for index in range(files):
             (variables / f"shard-{index:05d}").write_bytes(block)
         (variables.parent / "saved_model.pb").write_bytes(b"not a real graph")
@@ -105,7 +105,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_push_killed_mid_copy_leaves_a_copy_that_recovery_removes(tmp_path):
     serving = tmp_path / "serving"
-    run = _start_run(tmp_path, serving=serving, files=12000)
+    run = _start_run(tmp_path, serving=serving, files=20000)
     [copy] = _wait_for(lambda: list(serving.glob("m/.pushing-*")), run, "a .pushing-* copy")
     _kill(run)
     assert copy.is_dir() and not (serving / "m" / "1").exists()  # the kill came mid-copy
