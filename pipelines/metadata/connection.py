@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pipelines.errors import MetadataError
-from pipelines.metadata.sqlite_file import check_sqlite_file, roll_back_hot_journal
+from pipelines.metadata.sqlite_file import check_sqlite_file, corruption, roll_back_hot_journal
 
 if TYPE_CHECKING:
     from ml_metadata.metadata_store import metadata_store
@@ -119,6 +119,9 @@ def connect(config: StoreConfig) -> metadata_store.MetadataStore:
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         store = _reopening_store_class()(config)
     except Exception as error:  # MLMD raises its own status errors
+        corrupt = corruption(path, error) if path is not None else None
+        if corrupt is not None:
+            raise corrupt from error
         raise MetadataError(f"cannot open the metadata store at {describe(config)}: {error}") from error
     if hasattr(config, "sqlite") and config.HasField("mysql"):  # MLMD's INT columns are 32-bit there
         from pipelines.metadata.mysql_schema import widen_integer_properties

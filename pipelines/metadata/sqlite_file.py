@@ -55,6 +55,19 @@ def check_sqlite_file(path: str) -> None:
             "restore it from a backup, or move it aside to start a new store")
 
 
+_CORRUPTION_SIGNS = ("database disk image is malformed", "file is not a database")
+
+
+def corruption(path: str, error: Exception) -> CorruptStoreError | None:
+    """The CorruptStoreError an opening error of SQLite means, or None if it means something else."""
+    sign = next((sign for sign in _CORRUPTION_SIGNS if sign in str(error)), None)
+    if sign is None:
+        return None
+    return CorruptStoreError(f"the metadata store {path} is corrupt and cannot be read: SQLite says "
+                             f"'{sign}'. It was left as it is; restore it from a backup, or move it "
+                             "aside to start a new store")
+
+
 def has_hot_journal(path: str) -> bool:
     """Whether a rollback journal with content lies beside the database."""
     journal = path + JOURNAL_SUFFIX

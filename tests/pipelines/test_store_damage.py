@@ -137,8 +137,13 @@ def _kill_a_writer_mid_commit(path: Path) -> None:
 
 
 def _corrupt(path: Path, kind: str) -> bytes:
-    path.parent.mkdir(parents=True)
-    path.write_bytes(os.urandom(64 * 1024) if kind == "random bytes" else b"")
+    if kind == "damaged pages":  # a real store whose pages after the header page are garbage
+        LocalRunner().run(Pipeline("p", str(path.parent), [source()]))
+        page = path.read_bytes()[:4096]
+        path.write_bytes(page + os.urandom(path.stat().st_size - len(page)))
+    else:
+        path.parent.mkdir(parents=True)
+        path.write_bytes(os.urandom(64 * 1024) if kind == "random bytes" else b"")
     an_hour_ago = time.time() - 3600
     os.utime(path, (an_hour_ago, an_hour_ago))
     return path.read_bytes()
@@ -147,6 +152,7 @@ def _corrupt(path: Path, kind: str) -> bytes:
 @pytest.mark.parametrize(("kind", "message"), [
     ("random bytes", "is corrupt and cannot be read: it is not a SQLite database"),
     ("zero bytes", "is empty (0 bytes): its runs and artifacts are lost"),
+    ("damaged pages", "is corrupt and cannot be read: SQLite says"),
 ])
 def test_a_corrupt_or_empty_store_is_reported_and_never_recreated(tmp_path, kind, message):
     root = tmp_path / "root"
