@@ -119,6 +119,16 @@ def test_the_ctr_templates_generated_data_meets_its_schema(tmp_path):
     assert counts == (3000, 0, 3000)
 
 
+def test_the_penguin_templates_data_with_its_missing_values_meets_its_schema(tmp_path):
+    from templates.penguin.data import write_penguins
+
+    write_penguins(str(tmp_path / "data"))
+    result, node = _run(tmp_path / "root", _with_schema(tmp_path, REPO / "schemas" / "penguin.pbtxt"))
+    assert node.status == "COMPLETE", node.error
+    properties = result.output("CsvExampleGen", "examples").properties
+    assert (properties["rows_read"], properties["rows_rejected"]) == (344, 0)
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("", "empty.pbtxt: the schema file is empty"),
     ("# only a comment\n", "empty.pbtxt: the schema declares no features"),
