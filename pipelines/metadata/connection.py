@@ -169,12 +169,7 @@ def _reopening_store_class() -> type:
             except answers:
                 raise
             except errors.StatusError as error:
-                if not self._using_db_connection:
-                    raise
-                path = _sqlite_path(self._config)
-                recovered = path is not None and _read_only(self._config) and roll_back_hot_journal(path)
-                metadata_store.MetadataStore.__init__(self, self._config)  # the old connection closes
-                if recovered:
+                if self._using_db_connection and self._reopen():  # a crashed writer's journal is gone
                     super()._call_method(method_name, request, response)
                     return
                 if any(sign in error.message for sign in _STORAGE_ERRORS):
@@ -182,5 +177,18 @@ def _reopening_store_class() -> type:
                                                 "could not be written (is its disk full?)",
                                                 error.error_code) from error
                 raise
+
+        def _reopen(self) -> bool:
+            """A new connection (the old one closes, with its transaction); True: read again.
+
+            A read-only SQLite reader first lets SQLite roll back a hot journal; then the read
+            that failed can succeed.
+            """
+            path = _sqlite_path(self._config)
+            if path is not None and not os.path.isfile(path):
+                return False  # deleted meanwhile: reopening would create an empty store
+            recovered = path is not None and _read_only(self._config) and roll_back_hot_journal(path)
+            metadata_store.MetadataStore.__init__(self, self._config)
+            return recovered
 
     return ReopeningMetadataStore
