@@ -39,7 +39,7 @@ class ResolverComponent(abc.ABC):
             inputs=input_ports,
             outputs={output_name: ArtifactPort(output_name, artifact_type, optional=True)},
             parameters={})
-        self.source_fingerprint = hashlib.sha256(f"{name}:{description}".encode()).hexdigest()
+        self.code_parts = {"resolver": hashlib.sha256(f"{name}:{description}".encode()).hexdigest()[:16]}
 
     @abc.abstractmethod
     def resolve(self, store: MetadataStore, pipeline_name: str,

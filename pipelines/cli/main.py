@@ -18,6 +18,7 @@ _OPTIONAL_COMMANDS = (
     ("pipelines.cli.show", "add_show_command"),
     ("pipelines.cli.compile_command", "add_compile_commands"),
     ("pipelines.cli.new_command", "add_new_command"),
+    ("pipelines.cli.plan_command", "add_plan_command"),
     ("pipelines.cli.ui_command", "add_ui_command"),
 )
 # Packages outside the framework (e.g. serving/) add commands through this entry-point group, so

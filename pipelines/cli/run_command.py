@@ -16,6 +16,7 @@ from pipelines.dsl.pipeline import Pipeline
 from pipelines.metadata import MetadataStore, sqlite_config
 from pipelines.metadata.run_lock import RunInProgressError
 from pipelines.runner import ConsoleProgress, LocalRunner
+from pipelines.runner.progress import node_note
 from pipelines.runner.run_log import library_output_to, new_log_path
 from pipelines.runner.watch import watch
 
@@ -73,7 +74,8 @@ def run_once(args: argparse.Namespace, pipeline: Pipeline) -> int:
     finally:
         _name_log(log_path)
     for failed in result.failed_nodes:
-        print(f"\nnode '{failed.node_id}' failed: {failed.error_text}")
+        verb = "halted the run" if failed.halted else "failed"
+        print(f"\nnode '{failed.node_id}' {verb}: {node_note(failed)}")
         if args.verbose and failed.traceback:
             print(failed.traceback)
     root = os.path.abspath(pipeline.root)
@@ -105,7 +107,7 @@ def _console(log_path: str | None) -> Iterator[TextIO]:
 def watch_pipeline(args: argparse.Namespace, pipeline: Pipeline) -> int:
     """Polls the pipeline's drivers every --interval seconds and runs it when data arrives."""
     os.makedirs(pipeline.root, exist_ok=True)
-    store = MetadataStore(pipeline.metadata or sqlite_config(pipeline.metadata_path()))
+    store = MetadataStore(pipeline.metadata or sqlite_config(pipeline.metadata_path()), root=pipeline.root)
     print(f"Watching pipeline '{pipeline.name}' every {args.interval:g}s (Ctrl-C to stop)", flush=True)
 
     def say(text: str) -> None:

@@ -42,6 +42,6 @@ def find_root(root: str | None) -> str:
 
 def open_store(root: str | None, metadata_url: str | None = None) -> MetadataStore:
     """The store a metadata URL names (e.g. `mysql://...`), else the root `find_root` picks."""
-    if metadata_url:
-        return MetadataStore(config_from_url(metadata_url))
+    if metadata_url:  # a shared store: artifact uris resolve against --root when given
+        return MetadataStore(config_from_url(metadata_url), root=root)
     return MetadataStore(sqlite_config(os.path.join(find_root(root), STORE_FILE)))

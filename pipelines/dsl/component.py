@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 from collections.abc import Callable
 from typing import Any, overload
 
 from pipelines.dsl.annotations import Signature, read_signature
 from pipelines.dsl.arguments import check_keywords, check_user_file, is_user_module_type
-from pipelines.dsl.code_files import code_files, is_standard_component, starling_version
+from pipelines.dsl.fingerprints import component_code
 from pipelines.dsl.node import Channel, Driver, Node
 from pipelines.dsl.parameters import type_label, value_matches
 from pipelines.errors import PipelineDefinitionError
@@ -36,24 +35,16 @@ class Component:
         self.__doc__ = function.__doc__
         functools.update_wrapper(self, function, updated=())
 
-    @functools.cached_property
-    def source_fingerprint(self) -> str:
-        """A hash of the code this component runs; part of every cache key (see `code_files`).
+    @property
+    def code_parts(self) -> dict[str, str]:
+        """The code this component runs, as {relative file or function: content hash}.
 
-        A standard component (Starling's `components` package) hashes Starling's version and
-        its module's source; a user component hashes its module file and the project modules
-        that module imports (`pipelines.dsl.code_files`), so editing a helper reruns it.
+        Part of every cache key (see `pipelines.dsl.fingerprints`): a standard component covers
+        the Starling sources it imports; a project's component covers its own function and the
+        project code it references. Recomputed on each call; file hashes are remembered by size
+        and mtime, so that is cheap.
         """
-        digest = hashlib.sha256()
-        if is_standard_component(self.function):
-            digest.update(f"starling {starling_version()}\n".encode())
-        files = code_files(self.function)
-        for path in files:
-            with open(path, "rb") as source:
-                digest.update(hashlib.sha256(source.read()).digest())
-        if not files:  # defined in a notebook cell or exec'd text: hash what source there is
-            digest.update(_function_source(self.function).encode())
-        return digest.hexdigest()
+        return component_code(self.function)
 
     def __call__(self, *args: Any, enable_cache: bool | None = None, **kwargs: Any) -> Node:
         """Binds inputs (channels) and parameters (values) by keyword, returning a Node.

@@ -62,6 +62,7 @@ def load_pipeline(path: str, params: dict[str, Any] | None = None) -> Pipeline:
     if not isinstance(pipeline, Pipeline):
         raise PipelineFileError(
             f"{path}: create_pipeline returned {type(pipeline).__name__}, expected a Pipeline")
+    pipeline.project_dir = _directory_of(path)
     return pipeline
 
 

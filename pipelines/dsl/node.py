@@ -29,8 +29,8 @@ class NodeComponent(Protocol):
         """Run before the cache check (None: the component has no driver)."""
 
     @property
-    def source_fingerprint(self) -> str:
-        """A hash of the code the component runs (part of every cache key)."""
+    def code_parts(self) -> dict[str, str]:
+        """The code the component runs, {relative file or function: content hash} (in every cache key)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

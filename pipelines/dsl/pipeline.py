@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import types
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pipelines.dsl.locations import is_project_file
 from pipelines.dsl.node import Node
 from pipelines.errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
     from ml_metadata.proto import metadata_store_pb2
+
+def _calling_project_dir() -> str | None:
+    """The directory of the project file that called Pipeline(...), if a project file did."""
+    frame: types.FrameType | None = sys._getframe(2)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename) == os.path.abspath(__file__):
+        frame = frame.f_back
+    if frame is None or not os.path.isfile(frame.f_code.co_filename):
+        return None
+    path = os.path.abspath(frame.f_code.co_filename)
+    return os.path.dirname(path) if is_project_file(path) else None
+
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -29,6 +43,9 @@ class Pipeline:
         beam_args: Arguments for every Beam-using component, e.g. `["--direct_num_workers=2"]`.
         metadata: An MLMD `ConnectionConfig` (see `pipelines.metadata.mysql_config`); default
             SQLite under `root`.
+        project_dir: The project's directory: paths inside it (and inside `root`) enter cache keys
+            relative to it, so the project can move. Default: the directory of the file that
+            builds the Pipeline (`starling run` sets the pipeline file's).
 
     Raises:
         PipelineDefinitionError: duplicate node ids, a consumed node missing from `nodes`, or a
@@ -54,6 +71,7 @@ class Pipeline:
         metadata: (metadata_store_pb2.ConnectionConfig | metadata_store_pb2.MetadataStoreClientConfig
                    | None) = None,
         description: str = "",
+        project_dir: str | None = None,
     ):
         if not _NAME_PATTERN.match(name or ""):
             raise PipelineDefinitionError(
@@ -65,6 +83,7 @@ class Pipeline:
         self.beam_args = list(beam_args or [])
         self.metadata = metadata
         self.description = description
+        self.project_dir = os.path.abspath(project_dir) if project_dir else _calling_project_dir()
         self.nodes: list[Node] = _with_hidden_resolvers(list(nodes))
         _check_node_objects(self.nodes)
         _assign_ids(self.nodes)

@@ -49,7 +49,7 @@ def _reroute_imported_tensorflow() -> None:
         return
     keras = vars(tensorflow).get("keras")
     if keras is not None and getattr(keras, "_tfll_initialized", True):  # resolved: a used loader, a module
-        version = getattr(keras, "_tfll_keras_version", None) or getattr(keras, "__name__", "")
+        version = str(getattr(keras, "_tfll_keras_version", None) or getattr(keras, "__name__", ""))
         if not version.startswith("tf_keras"):
             raise KerasVersionError(_advice("tf.keras was already bound to Keras 3"))
         return

@@ -123,7 +123,8 @@ def _environment(pipeline: Pipeline, metadata_url: str, run_id: str) -> RunEnvir
                 store.create_run_context(run_id, {"pipeline_name": pipeline.name,
                                                   "orchestrator": "kubeflow", **process_identity()})]
     return RunEnvironment(pipeline.name, os.path.abspath(pipeline.root), run_id, store, contexts,
-                          tuple(pipeline.beam_args), pipeline.enable_cache, scratch)
+                          tuple(pipeline.beam_args), pipeline.enable_cache, scratch,
+                          project_dir=pipeline.project_dir)
 
 
 def _remove_if_empty(path: str) -> None:

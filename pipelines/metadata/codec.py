@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from pipelines.artifacts import Artifact, artifact_class
@@ -41,11 +42,30 @@ def get_value(source: metadata_store_pb2.Value) -> Any:
     return getattr(source, kind)
 
 
-def to_proto(artifact: Artifact, type_id: int) -> metadata_store_pb2.Artifact:
-    """An MLMD Artifact proto for an artifact (declared properties typed, the rest custom)."""
+def stored_uri(uri: str, root: str | None) -> str:
+    """The uri as stored: relative to `root` when inside it, so a moved root keeps its artifacts."""
+    if root and uri and os.path.isabs(uri):
+        base = os.path.abspath(root)
+        if uri == base or uri.startswith(os.path.join(base, "")):
+            return os.path.relpath(uri, base)
+    return uri
+
+
+def resolved_uri(uri: str, root: str | None) -> str:
+    """A stored uri made usable: a relative one is joined to `root` (absolute and URLs as they are)."""
+    if root and uri and not os.path.isabs(uri) and "://" not in uri:
+        return os.path.normpath(os.path.join(os.path.abspath(root), uri))
+    return uri
+
+
+def to_proto(artifact: Artifact, type_id: int, root: str | None = None) -> metadata_store_pb2.Artifact:
+    """An MLMD Artifact proto for an artifact (declared properties typed, the rest custom).
+
+    Its uri is stored relative to `root` when it lies inside it.
+    """
     from ml_metadata.proto import metadata_store_pb2
 
-    proto = metadata_store_pb2.Artifact(type_id=type_id, uri=artifact.uri)
+    proto = metadata_store_pb2.Artifact(type_id=type_id, uri=stored_uri(artifact.uri, root))
     if artifact.id is not None:
         proto.id = artifact.id
     proto.state = metadata_store_pb2.Artifact.State.Value(artifact.state)
@@ -60,12 +80,15 @@ def to_proto(artifact: Artifact, type_id: int) -> metadata_store_pb2.Artifact:
     return proto
 
 
-def from_proto(proto: metadata_store_pb2.Artifact, type_name: str) -> Artifact:
-    """An Artifact of the registered class for `type_name`, filled from an MLMD proto."""
+def from_proto(proto: metadata_store_pb2.Artifact, type_name: str, root: str | None = None) -> Artifact:
+    """An Artifact of the registered class for `type_name`, filled from an MLMD proto.
+
+    A uri stored relative to the pipeline root is resolved against `root`.
+    """
     from ml_metadata.proto import metadata_store_pb2
 
     cls = artifact_class(type_name)
-    artifact = cls(uri=proto.uri, id=proto.id,
+    artifact = cls(uri=resolved_uri(proto.uri, root), id=proto.id,
                    state=metadata_store_pb2.Artifact.State.Name(proto.state))
     if cls is Artifact:
         vars(artifact)["TYPE_NAME"] = type_name  # an unregistered type keeps its own name

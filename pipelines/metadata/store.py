@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -62,10 +63,19 @@ class MetadataStore:
         True
     """
 
-    def __init__(self, config: StoreConfig):
+    def __init__(self, config: StoreConfig, root: str | None = None):
+        """Opens the store.
+
+        Args:
+            config: Where MLMD lives.
+            root: The pipeline root: artifact uris inside it are stored relative to it and
+                resolved against it, so a root can move. Default: a SQLite store's own directory
+                (`<root>/metadata.sqlite`); none for other stores (uris stay absolute).
+        """
         from ml_metadata.proto import metadata_store_pb2
 
         self.config = config
+        self.root = os.path.abspath(root) if root else _sqlite_directory(config)
         self.location = describe(config)
         self._pb = metadata_store_pb2
         self._store = connect(config)
@@ -242,7 +252,7 @@ class MetadataStore:
             ports_of.setdefault(identity, []).append(port)
         pairs = []
         for identity, artifact in by_identity.items():
-            proto = codec.to_proto(artifact, self.artifact_type_id(type(artifact)))
+            proto = codec.to_proto(artifact, self.artifact_type_id(type(artifact)), self.root)
             event = self._pb.Event(type=event_type)
             for port in ports_of[identity]:
                 event.path.steps.add().key = port
@@ -285,7 +295,7 @@ class MetadataStore:
             return []
         with self._mlmd("get_artifacts_by_id"):
             protos = self._store.get_artifacts_by_id(ids)
-        return [codec.from_proto(p, self._type_name(p.type_id)) for p in protos]
+        return [codec.from_proto(p, self._type_name(p.type_id), self.root) for p in protos]
 
     def artifact(self, artifact_id: int) -> Artifact:
         """One artifact by id.
@@ -308,7 +318,7 @@ class MetadataStore:
             filter_query=filter_query or None)
         with self._mlmd("get_artifacts"):
             protos = self._store.get_artifacts(list_options=options)
-        return [codec.from_proto(p, self._type_name(p.type_id)) for p in protos]
+        return [codec.from_proto(p, self._type_name(p.type_id), self.root) for p in protos]
 
     def latest_artifact(self, type_name: str) -> Artifact:
         """The newest LIVE artifact of a type.
@@ -399,6 +409,12 @@ def _run_record(context: Context) -> RunRecord:
     return RunRecord(context.id, context.name,
                      {k: codec.get_value(v) for k, v in context.custom_properties.items()},
                      context.create_time_since_epoch)
+
+
+def _sqlite_directory(config: Any) -> str | None:
+    sqlite = getattr(config, "sqlite", None)
+    filename = getattr(sqlite, "filename_uri", "") if sqlite is not None else ""
+    return os.path.dirname(os.path.abspath(filename)) if filename else None
 
 
 def quoted(text: str) -> str:

@@ -6,7 +6,10 @@ Read this module first. Runners only decide order and placement; every node goes
     inputs (resolved by the runner)
       → driver: the component's look at the world outside MLMD (which span, which files)
       → cache key: component, code, parameters, driver facts, input artifact ids
-      → reuse: a LIVE result recorded under the same key becomes a CACHED execution
+      → reuse: a LIVE result recorded under the same key, whose files match the manifest
+        recorded when it was published, becomes a CACHED execution
+      → or the reason it cannot be reused (the first part of the key that changed, or the
+        artifact check that failed) is recorded on the execution it runs as
       → or execute: the component writes into staging directories ...
       → publish: ... renamed into place only when it returns (nothing half-written is LIVE)
       → record: the execution (with pid, host, cache key, driver facts) and its artifacts
@@ -27,13 +30,13 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from pipelines.artifacts import Artifact
-from pipelines.caching import cache_key
+from pipelines.caching import PathAnchors, explain_miss, key_material, key_of
 from pipelines.dsl.node import Node
 from pipelines.dsl.parameters import canonical_text
 from pipelines.errors import HaltPipeline
 from pipelines.metadata.store import MetadataStore
 from pipelines.resolvers import ResolverComponent
-from pipelines.runner import publish
+from pipelines.runner import manifests, publish
 from pipelines.runner.context import ExecutionContext, executing
 from pipelines.runner.failures import describe_error
 from pipelines.runner.results import CACHED, COMPLETE, FAILED, NodeResult
@@ -45,6 +48,8 @@ _INHERITED_PROPERTIES = ("span", "version")
 HALTED = "halted"  # execution property: the component stopped the run on purpose, and why
 _MAX_TEXT = 16000  # longest parameters/traceback text kept on an execution
 DRIVER_FACTS = "driver_facts"  # execution property: what the driver saw, as JSON text
+KEY_MATERIAL = "cache_material"  # execution property: what the cache key was made of, as JSON text
+RUN_REASON = "run_reason"  # execution property: why the node ran instead of being reused
 
 
 @dataclasses.dataclass
@@ -60,6 +65,8 @@ class RunEnvironment:
         beam_args: Pipeline-wide Beam arguments.
         use_cache: Whether cached results may be reused.
         scratch_root: Where each execution's scratch directory is made (`<root>/.tmp`).
+        project_dir: The project the pipeline file lives in (paths inside it enter cache keys
+            relative to it), or None.
     """
 
     pipeline_name: str
@@ -70,9 +77,15 @@ class RunEnvironment:
     beam_args: tuple[str, ...]
     use_cache: bool
     scratch_root: str = ""
+    project_dir: str | None = None
 
     def __post_init__(self) -> None:
         self.scratch_root = self.scratch_root or os.path.join(self.root, ".tmp")
+
+    @property
+    def anchors(self) -> PathAnchors:
+        """The directories paths in cache keys are written relative to."""
+        return PathAnchors(self.project_dir, self.root)
 
 
 def process_identity() -> dict[str, Any]:
@@ -100,12 +113,15 @@ def launch(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None],
     """
     try:
         facts = run_driver(node)
-        key = cache_key(env.pipeline_name, node, inputs, facts)
-        properties = execution_properties(node, env, key, facts)
+        material = key_material(env.pipeline_name, node, inputs, facts, env.anchors)
+        key = key_of(material)
+        properties = execution_properties(node, env, key, facts, material)
         if node.is_resolver:
             return _resolve(node, env, inputs, key, properties)
-        return (_cached(node, env, inputs, key, properties)
-                or _execute(node, env, inputs, properties, output_uris))
+        verdict = cache_verdict(node, env, inputs, key, material)
+        if isinstance(verdict, tuple):
+            return _reuse(node, env, inputs, properties, *verdict)
+        return _execute(node, env, inputs, {**properties, RUN_REASON: verdict}, output_uris)
     except Exception as error:  # a driver, cache-key or metadata failure fails this node only
         return NodeResult(node.id, node.component.name, FAILED, error=describe_error(error),
                           traceback=traceback.format_exc())
@@ -117,12 +133,14 @@ def run_driver(node: Node) -> dict[str, Any]:
     return dict(driver(node.parameters)) if driver is not None else {}
 
 
-def execution_properties(node: Node, env: RunEnvironment, key: str,
-                         facts: dict[str, Any]) -> dict[str, Any]:
+def execution_properties(node: Node, env: RunEnvironment, key: str, facts: dict[str, Any],
+                         material: dict[str, Any] | None = None) -> dict[str, Any]:
     """The custom properties every execution of this node in this run carries."""
     properties = {"node_id": node.id, "pipeline_name": env.pipeline_name, "run_id": env.run_id,
                   "cache_key": key, "parameters": canonical_text(node.parameters)[:_MAX_TEXT],
                   **process_identity()}
+    if material is not None:
+        properties[KEY_MATERIAL] = json.dumps(material, sort_keys=True)
     if facts:
         properties[DRIVER_FACTS] = json.dumps(facts, sort_keys=True)
     return properties
@@ -163,25 +181,52 @@ def _resolve(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
     return NodeResult(node.id, component.name, COMPLETE, {output_name: resolved}, execution_id)
 
 
-def _cached(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None], key: str,
-            properties: dict[str, Any]) -> NodeResult | None:
+def cache_verdict(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None], key: str,
+                  material: dict[str, Any]) -> tuple[int, dict[str, Artifact]] | str:
+    """(execution id, outputs) of a reusable earlier result, or why the node must run.
+
+    A result is reusable when a COMPLETE execution has the same key and its outputs are LIVE and
+    hold the files recorded when they were published. Otherwise the reason is the first part of
+    the key that differs from the node's latest execution, or the artifact check that failed.
+    """
     if not _uses_cache(node, env):
-        return None
+        return "cache off for this run" if not env.use_cache else "enable_cache=False on this node"
     hit = env.store.find_cached_outputs(key)
-    if hit is None:
-        return None
-    cached_execution_id, outputs = hit
-    usable = set(outputs) == set(node.component.signature.outputs) and all(
-        artifact.state == "LIVE" and os.path.isdir(artifact.uri) for artifact in outputs.values())
-    if not usable:
-        return None
+    if hit is not None:
+        execution_id, outputs = hit
+        [original] = env.store.executions_by_id([execution_id])
+        if set(outputs) != set(node.component.signature.outputs):
+            return f"cached execution {execution_id} lacks outputs"
+        damaged = manifests.first_damage(outputs, original.properties.get(manifests.OUTPUT_MANIFEST))
+        if damaged is None:
+            return execution_id, outputs
+        return f"cached artifact failed its check: {damaged}"
+    upstream = {port: str(artifact.properties["producer_node"]) for port, artifact in inputs.items()
+                if artifact is not None and artifact.properties.get("producer_node")}
+    return explain_miss(latest_material(env, node.id), material, upstream)
+
+
+def latest_material(env: RunEnvironment, node_id: str) -> dict[str, Any] | None:
+    """The key material of the node's latest COMPLETE or CACHED execution in this pipeline, or None."""
+    for execution in env.store.latest_executions(env.pipeline_name, node_id):
+        text = execution.properties.get(KEY_MATERIAL)
+        if execution.state in ("COMPLETE", "CACHED") and isinstance(text, str) and text:
+            return json.loads(text)
+    return None
+
+
+def _reuse(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None],
+           properties: dict[str, Any], cached_execution_id: int,
+           outputs: dict[str, Artifact]) -> NodeResult:
     execution_id = env.store.record_cached_execution(
-        node.component.name, properties, _present(inputs), outputs, env.contexts)
+        node.component.name, {**properties, "cached_from": cached_execution_id}, _present(inputs),
+        outputs, env.contexts)
     [original] = env.store.executions_by_id([cached_execution_id])
     if original.properties.get(HALTED):  # the same data gets the same verdict
         return NodeResult(node.id, node.component.name, FAILED, dict(outputs), execution_id,
                           error=f"halted: {original.properties[HALTED]}")
-    return NodeResult(node.id, node.component.name, CACHED, dict(outputs), execution_id)
+    return NodeResult(node.id, node.component.name, CACHED, dict(outputs), execution_id,
+                      reason=f"reused execution {cached_execution_id}")
 
 
 def _destinations(node: Node, env: RunEnvironment, execution_id: int,
@@ -228,16 +273,18 @@ def _execute(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None]
         if isinstance(error, KeyboardInterrupt):
             raise
         return NodeResult(node.id, component.name, FAILED, {}, execution_id, error=message,
-                          traceback=traceback.format_exc())
+                          traceback=traceback.format_exc(), reason=properties.get(RUN_REASON, ""))
     _stamp_outputs(outputs, recorded_facts(properties))
+    properties = {**properties, manifests.OUTPUT_MANIFEST: manifests.manifests_text(outputs)}
     if halted is not None:
         properties = {**properties, HALTED: str(halted)[:4000]}
     env.store.finish_execution(execution_id, component.name, "COMPLETE", properties, outputs,
                                env.contexts)
     if halted is not None:
         return NodeResult(node.id, component.name, FAILED, dict(outputs), execution_id,
-                          error=f"halted: {halted}")
-    return NodeResult(node.id, component.name, COMPLETE, dict(outputs), execution_id)
+                          error=f"halted: {halted}", reason=properties.get(RUN_REASON, ""))
+    return NodeResult(node.id, component.name, COMPLETE, dict(outputs), execution_id,
+                      reason=properties.get(RUN_REASON, ""))
 
 
 def _stamp_outputs(outputs: dict[str, Artifact], facts: dict[str, Any]) -> None:

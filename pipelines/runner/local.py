@@ -105,7 +105,8 @@ class LocalRunner:
 
     def _environment(self, pipeline: Pipeline, enable_cache: bool | None) -> RunEnvironment:
         os.makedirs(pipeline.root, exist_ok=True)
-        store = MetadataStore(pipeline.metadata or sqlite_config(pipeline.metadata_path()))
+        store = MetadataStore(pipeline.metadata or sqlite_config(pipeline.metadata_path()),
+                              root=pipeline.root)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_id = f"{pipeline.name}-{stamp}-{uuid.uuid4().hex[:6]}"
         pipeline_context = store.pipeline_context(pipeline.name)
@@ -115,7 +116,8 @@ class LocalRunner:
             **process_identity()})
         use_cache = pipeline.enable_cache if enable_cache is None else enable_cache
         return RunEnvironment(pipeline.name, os.path.abspath(pipeline.root), run_id, store,
-                              [pipeline_context, run_context], tuple(pipeline.beam_args), use_cache)
+                              [pipeline_context, run_context], tuple(pipeline.beam_args), use_cache,
+                              project_dir=pipeline.project_dir)
 
     def _run_one(self, node: Node, env: RunEnvironment,
                  results: dict[str, NodeResult]) -> NodeResult:

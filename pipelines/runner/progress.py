@@ -9,9 +9,12 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from pipelines.runner.results import CACHED, COMPLETE, FAILED, SKIPPED, NodeResult, RunResult
+from pipelines.caching import FIRST_RUN
+from pipelines.runner.outcomes import HALTED_PREFIX, run_verdict
+from pipelines.runner.results import CACHED, COMPLETE, FAILED, SKIPPED, STATUS_COUNTS, NodeResult, RunResult
 
 _MARKS = {COMPLETE: "✓", CACHED: "=", FAILED: "✗", SKIPPED: "-"}
+_REFUSED_MARKS = {"NOT BLESSED": "✗", "NOT PUSHED": "-"}  # completed, but the model goes no further
 PROGRESS_LOGGER = "starling.progress"  # a running component's progress lines (e.g. Tuner trials)
 
 
@@ -97,11 +100,11 @@ class ConsoleProgress(RunListener):
             self._running.pop(result.node_id, None)
             self._done += 1
             done = self._done
-        mark = _MARKS.get(result.status, "?")
-        line = (f"[{done:>{len(str(self._total))}}/{self._total}] {mark} {result.node_id:<28} "
-                f"{result.status:<9} {result.duration_s:8.2f}s")
-        if result.error:
-            line += f"  {result.error_text.splitlines()[0][:160]}"
+        line = (f"[{done:>{len(str(self._total))}}/{self._total}] {node_mark(result)} "
+                f"{result.node_id:<28} {result.shown_status:<11} {result.duration_s:8.2f}s")
+        note = node_note(result)
+        if note:
+            line += f"  {note.splitlines()[0][:160]}"
         self._print(line)
 
     def notice(self, text: str) -> None:  # noqa: D102
@@ -110,8 +113,11 @@ class ConsoleProgress(RunListener):
     def run_finished(self, result: RunResult) -> None:  # noqa: D102
         self._stop.set()
         logging.getLogger(PROGRESS_LOGGER).removeHandler(self._progress_lines)
-        counts = ", ".join(f"{n} {s}" for s, n in result.summary().items() if n)
-        self._print(f"Run {result.run_id}: {result.status} in {result.duration_s:.2f}s ({counts})")
+        counts = ", ".join(f"{count} {name}" for name, count in status_counts(result).items() if count)
+        self._print(f"Run {result.run_id}: {result.shown_status} in {result.duration_s:.2f}s ({counts})")
+        verdict = run_verdict(outcome for _, outcome in result.outcomes())
+        if verdict:
+            self._print(f"Outcome: {verdict}")
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(0.5):
@@ -125,3 +131,38 @@ class ConsoleProgress(RunListener):
                 if due:
                     self._last_note[node_id] = now
                     self._print(f"  ▶ {node_id} running ({now - since:.0f}s)")
+
+
+def node_mark(result: NodeResult) -> str:
+    """✓ ran, = cached, ✗ failed, halted or NOT BLESSED, - skipped or NOT PUSHED."""
+    outcome = result.outcome
+    if outcome is not None and not outcome.ok:
+        return _REFUSED_MARKS.get(outcome.label, "✗")
+    return _MARKS.get(result.status, "?")
+
+
+def node_note(result: NodeResult) -> str:
+    """What follows the status: the error, the halt's reason, or the outcome's detail."""
+    if result.error:
+        text = result.error_text
+        return text[len(HALTED_PREFIX):] if result.halted else text
+    outcome = result.outcome
+    shown = "" if outcome is None else outcome.describe() if result.status == CACHED else outcome.detail
+    why = run_reason(result)
+    return f"{shown} ({why})" if shown and why else shown or (f"({why})" if why else "")
+
+
+def run_reason(result: NodeResult) -> str:
+    """Why a node ran rather than being reused, when an earlier execution existed ("" otherwise)."""
+    if result.status == CACHED or result.reason in ("", FIRST_RUN):
+        return ""
+    return result.reason
+
+
+def status_counts(result: RunResult) -> dict[str, int]:
+    """Nodes by status, halted ones apart from failed ones: {"complete": 3, "halted": 1, ...}."""
+    summary = result.summary()
+    counts = {status.lower(): summary[status.lower()] for status in STATUS_COUNTS}
+    counts["failed"] -= summary["halted"]
+    counts["halted"] = summary["halted"]
+    return counts

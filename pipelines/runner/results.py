@@ -7,12 +7,16 @@ from typing import Any
 
 from pipelines.artifacts import Artifact
 from pipelines.errors import ComponentFailure
+from pipelines.runner.outcomes import HALTED, NOT_BLESSED, NOT_PUSHED, PUSHED, Outcome, is_halt, node_outcome
 
 COMPLETE = "COMPLETE"
 CACHED = "CACHED"
 FAILED = "FAILED"
 SKIPPED = "SKIPPED"
 CANCELLED = "CANCELLED"  # a run stopped by SIGINT or SIGTERM
+STATUS_COUNTS = (COMPLETE, CACHED, FAILED, SKIPPED)
+# Outcome counts a run records beside its status counts (as n_halted, n_rejected, ... on its context).
+OUTCOME_COUNTS = {"halted": HALTED, "rejected": NOT_BLESSED, "pushed": PUSHED, "not_pushed": NOT_PUSHED}
 
 
 @dataclasses.dataclass
@@ -29,6 +33,8 @@ class NodeResult:
         duration_s: Seconds spent on the node, including cache lookup and publishing.
         error: For FAILED, the error ("ValueError: ..."); for SKIPPED, why.
         traceback: For FAILED, the component's traceback.
+        reason: Why it ran ("parameter train_steps 100 → 200", "no earlier execution") or, for
+            CACHED, which execution it reused.
     """
 
     node_id: str
@@ -40,6 +46,7 @@ class NodeResult:
     duration_s: float = 0.0
     error: str | None = None
     traceback: str | None = None
+    reason: str = ""
 
     @property
     def error_text(self) -> str:
@@ -49,6 +56,24 @@ class NodeResult:
             if text.startswith(prefix):
                 return text[len(prefix):]
         return text
+
+    @property
+    def halted(self) -> bool:
+        """True when the node stopped the run on purpose (e.g. anomalies); its status is FAILED."""
+        return self.status == FAILED and is_halt(self.error)
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """What its outputs say: a model BLESSED or NOT BLESSED, PUSHED or NOT PUSHED (see outcomes)."""
+        return node_outcome(self.outputs.values()) if self.ok else None
+
+    @property
+    def shown_status(self) -> str:
+        """The status as shown: HALTED for a halt, the outcome for a completed verdict, else the status."""
+        if self.halted:
+            return HALTED
+        outcome = self.outcome
+        return outcome.label if outcome is not None and self.status == COMPLETE else self.status
 
     @property
     def ok(self) -> bool:
@@ -92,6 +117,26 @@ class RunResult:
             raise ComponentFailure(node.node_id, node.error_text or "unknown error")
         return self
 
+    @property
+    def shown_status(self) -> str:
+        """HALTED when every failed node stopped the run on purpose; else the status."""
+        failed = self.failed_nodes
+        return HALTED if failed and all(node.halted for node in failed) else self.status
+
+    def outcomes(self) -> list[tuple[str, Outcome]]:
+        """(node id, outcome) of every node whose outputs record a verdict, in run order."""
+        return [(node.node_id, outcome) for node in self.nodes.values()
+                if (outcome := node.outcome) is not None]
+
     def summary(self) -> dict[str, Any]:
-        """Counts by status, for run records and printing."""
-        return {status.lower(): self.count(status) for status in (COMPLETE, CACHED, FAILED, SKIPPED)}
+        """Counts by status, then of halted nodes, rejected models, pushes and refused pushes.
+
+        Recorded on the run (`n_complete`, ..., `n_rejected`, `n_pushed`), so `starling runs` and
+        the UI tell a run that shipped a model from one whose candidate was rejected.
+        """
+        counts = {status.lower(): self.count(status) for status in STATUS_COUNTS}
+        labels = [outcome.label for _, outcome in self.outcomes()]
+        for key, label in OUTCOME_COUNTS.items():
+            counts[key] = labels.count(label)
+        counts["halted"] = sum(1 for node in self.nodes.values() if node.halted)
+        return counts

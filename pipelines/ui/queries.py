@@ -13,7 +13,8 @@ from pipelines.metadata.store import (
     MetadataStore,
     quoted,
 )
-from pipelines.runner.launcher import DRIVER_FACTS, recorded_facts
+from pipelines.runner.launcher import DRIVER_FACTS, KEY_MATERIAL, RUN_REASON, recorded_facts
+from pipelines.runner.manifests import OUTPUT_MANIFEST
 from pipelines.ui import inferred
 from pipelines.ui.source import StoreUnavailable
 
@@ -21,7 +22,8 @@ RUN_STATUSES = ("RUNNING", "COMPLETE", "FAILED", "CANCELLED")
 NODE_COUNTS = ("complete", "cached", "failed", "skipped")
 # Execution properties shown in their own place on a node's panel, not in the generic list.
 SPECIAL_PROPERTIES = ("node_id", "pipeline_name", "run_id", "cache_key", "error_message",
-                      "traceback", "log_path", DRIVER_FACTS)
+                      "traceback", "log_path", DRIVER_FACTS, KEY_MATERIAL, OUTPUT_MANIFEST, RUN_REASON,
+                      "cached_from")
 DEFAULT_PAGE_SIZE = 50
 SKIPPED_LOOKBACK = 5  # earlier runs searched for the names of a run's skipped or pending nodes
 Ported = list[tuple[str, Artifact]]  # (port name, artifact) pairs of one execution
@@ -83,6 +85,7 @@ class NodeRun:
     started_at_ms: int
     duration_s: float
     cache_key: str | None
+    reason: str | None
     driver_facts: dict[str, Any]
     error: str | None
     traceback: str | None
@@ -270,12 +273,19 @@ def _node_run(execution: ExecutionRecord, inputs: Ported, outputs: Ported,
         status=node_status(execution), is_resolver=is_resolver,
         started_at_ms=execution.created_at_ms,
         duration_s=max(execution.updated_at_ms - execution.created_at_ms, 0) / 1000.0,
-        cache_key=props.get("cache_key"), driver_facts=_driver_facts(props),
+        cache_key=props.get("cache_key"), reason=_reason(props), driver_facts=_driver_facts(props),
         error=props.get("error_message") or props.get("halted"),
         traceback=props.get("traceback"), log_path=props.get("log_path"),
         properties={k: v for k, v in sorted(props.items()) if k not in SPECIAL_PROPERTIES},
         inputs=[ArtifactRef.of(artifact, port) for port, artifact in inputs],
         outputs=[ArtifactRef.of(artifact, port) for port, artifact in outputs])
+
+
+def _reason(properties: dict[str, Any]) -> str | None:
+    """Why the node ran (the first part of its cache key that changed), or which result it reused."""
+    if properties.get("cached_from"):
+        return f"reused execution {properties['cached_from']}"
+    return properties.get(RUN_REASON)
 
 
 def _driver_facts(properties: dict[str, Any]) -> dict[str, Any]:

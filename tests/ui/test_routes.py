@@ -257,3 +257,20 @@ def test_running_run_counts_pending_nodes_and_auto_refresh(tmp_path):
         RELEASE.set()
         thread.join(30)
     assert _newest_run(client)["status"] == "COMPLETE"
+
+
+def test_node_panel_says_why_a_node_ran_or_what_it_reused(client):
+    """The third run's new count reruns `numbers` (the key's parameter changed); nothing of the
+    key's material or the file manifest is dumped as a raw property."""
+    newest = _newest_run(client)
+    page = client.get(f"/runs/{newest['name']}").text
+    detail = client.get(f"/api/runs/{newest['name']}").json()
+    source = next(node for node in detail["nodes"] if node["node_id"] == "numbers")
+    assert source["reason"] == "parameter count 3 → 5"
+    panel = page[page.index(f'id="node-{source["execution_id"]}"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "<th>Why</th><td>parameter count 3 → 5</td>" in panel
+    assert "cache_material" not in panel and "output_manifest" not in panel
+    second = client.get("/api/runs").json()["runs"][1]
+    cached = client.get(f"/api/runs/{second['name']}").json()["nodes"]
+    assert all(node["reason"].startswith("reused execution ") for node in cached)
