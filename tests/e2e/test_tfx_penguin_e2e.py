@@ -45,7 +45,8 @@ def _pipeline(tmp_path: Path) -> Pipeline:
                   train_steps=10, eval_steps=3, max_trials=2)
     trainer = Trainer(examples=transform.outputs["transformed_examples"], schema=schema.outputs["schema"],
                       transform_graph=transform.outputs["transform_graph"], module_file=MODULE,
-                      hyperparameters=tuner.outputs["best_hyperparameters"], train_steps=TRAIN_STEPS, eval_steps=5)
+                      hyperparameters=tuner.outputs["best_hyperparameters"], train_steps=TRAIN_STEPS,
+                      eval_steps=5)
     evaluator = Evaluator(examples=examples.outputs["examples"], model=trainer.outputs["model"], eval_config={
         "label_key": "species", "metrics": {"ExampleCount": {}, "SparseCategoricalAccuracy": {}}})
     return Pipeline("tfx_penguin", str(tmp_path / "root"),

@@ -159,7 +159,8 @@ def test_a_damaged_cached_artifact_is_not_reused_and_the_node_says_why(tmp_path)
     newest_model.unlink()
     again = _run(tmp_path)
     assert again["make_numbers"][0] == "CACHED"
-    assert again["fit_mean"] == ("COMPLETE", "cached artifact failed its check: model: file mean.json is missing")
+    assert again["fit_mean"] == (
+        "COMPLETE", "cached artifact failed its check: model: file mean.json is missing")
 
 
 def test_plan_names_each_reason_without_running_anything(tmp_path):
@@ -202,7 +203,8 @@ def test_a_standard_component_reruns_when_the_starling_code_it_runs_changes(tmp_
     _write(project, {"data/day-1/rows.csv": "a,b\n1,2\n3,4\n", "pipeline.py": textwrap.dedent('''
         from components import CsvExampleGen
         from pipelines import Pipeline
-        pipeline = Pipeline("ingest", "runs/ingest", [CsvExampleGen(input_base="data", pattern="day-{SPAN}/*.csv")])
+        gen = CsvExampleGen(input_base="data", pattern="day-{SPAN}/*.csv")
+        pipeline = Pipeline("ingest", "runs/ingest", [gen])
     ''')})
     env = {**os.environ, "PYTHONPATH": str(copy)}
     assert "COMPLETE" in _starling(project, "run", "pipeline.py", env=env)

@@ -22,7 +22,8 @@ MAY_IMPORT = {
     "pipelines.runner": {"pipelines.dsl", "pipelines.metadata", "pipelines.caching", "pipelines.resolvers"},
     "pipelines.kubeflow": {"pipelines.dsl", "pipelines.runner", "pipelines.metadata"},
     "pipelines.reports": {"pipelines.metadata"},
-    "pipelines": {"pipelines.dsl", "pipelines.runner", "pipelines.resolvers", "pipelines.environment"},  # the package's own exports
+    # the package's own exports
+    "pipelines": {"pipelines.dsl", "pipelines.runner", "pipelines.resolvers", "pipelines.environment"},
 }
 ANYTHING_IN_PIPELINES = ("pipelines.cli", "pipelines.ui")
 
