@@ -39,7 +39,18 @@ FILLING_PIPELINE = textwrap.dedent('''
 
     @component
     def fill_the_disk(model: Output[Model], root: Parameter[str], room: Parameter[str] = "none"):
-        """From here on the store cannot grow ("none"), cannot be written at all ("nothing"), or can."""
+        """From here on the store cannot grow ("none"), cannot be written at all ("nothing"), or can.
+
+        "filler" fills the disk itself with a file beside the root.
+        """
+        if room == "filler":
+            with open(os.path.join(root, "..", "filler"), "wb") as filler:
+                try:
+                    while True:
+                        filler.write(b"0" * 65536)
+                        filler.flush()
+                except OSError:
+                    return
         if room != "plenty":
             size = 0 if room == "nothing" else os.path.getsize(os.path.join(root, "metadata.sqlite"))
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
@@ -65,11 +76,16 @@ def _starling(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=TIMEOUT_S)
 
 
+def _write_pipeline(directory: Path) -> Path:
+    pipeline_file = directory / "pipeline.py"
+    pipeline_file.write_text(FILLING_PIPELINE)
+    return pipeline_file
+
+
 def _filling_run(tmp_path: Path, room: str) -> tuple[Path, Path, str]:
     """A run whose first node fills the disk; returns the root, the pipeline file and the output."""
     root = tmp_path / "root"
-    pipeline_file = tmp_path / "pipeline.py"
-    pipeline_file.write_text(FILLING_PIPELINE)
+    pipeline_file = _write_pipeline(tmp_path)
     LocalRunner().run(Pipeline("other", str(root), [source()]))  # the store exists, then fills
     run = _starling("run", str(pipeline_file), "--verbose", "--param", f"root={root}",
                     "--param", f"room={room}")
@@ -96,6 +112,35 @@ def test_a_store_that_cannot_be_written_at_all_still_ends_the_run_failed(tmp_pat
     listing = _starling("runs", "--root", str(root))  # the next command recovers what it could not
     assert "recovered run(s) full-" in listing.stdout + listing.stderr, listing
     assert "RUNNING" not in listing.stdout, listing.stdout
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs (skipped where mounting is not allowed), unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_really_full_disk_fails_the_run_clearly_and_the_next_command_recovers_it(small_disk):
+    root = small_disk / "root"
+    LocalRunner().run(Pipeline("other", str(root), [source()]))
+    pipeline_file = _write_pipeline(small_disk.parent)
+    run = _starling("run", str(pipeline_file), "--param", f"root={root}", "--param", "room=filler")
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert "database or disk is full: the database could not be written (is its disk full?)" in out, out
+    assert "Transaction already open" not in out and "starling: error" not in out, out
+    (small_disk / "filler").unlink()
+    listing = _starling("runs", "--root", str(root))
+    assert "RUNNING" not in listing.stdout and "full-" in listing.stdout, listing
 
 
 _CRASH_MID_COMMIT = """
