@@ -89,9 +89,12 @@ class ColumnRule:
             yield pc.and_(values.is_valid(), outside), self._not_in_domain
 
     def _outside(self, text: str) -> str:
-        low = "-inf" if self.low is None else f"{self.low:g}"
-        high = "inf" if self.high is None else f"{self.high:g}"
+        low = "-inf" if self.low is None else self._bound(self.low)
+        high = "inf" if self.high is None else self._bound(self.high)
         return f"{text.strip()} is outside the schema's range [{low}, {high}]"
+
+    def _bound(self, value: float) -> str:
+        return str(int(value)) if self.kind == "int" else f"{value:g}"
 
     def _not_in_domain(self, text: str) -> str:
         assert self.domain is not None
