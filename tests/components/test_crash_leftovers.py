@@ -16,7 +16,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from pipelines.runner.leftovers import LEFTOVERS_FILE
+from pipelines.runner.leftovers import LEFTOVERS_FILE, stop_process_group
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 120
@@ -154,9 +154,11 @@ def test_a_sandbox_server_of_a_killed_infra_validator_is_stopped_by_recovery(tmp
     server, directories = _wait_for(sandbox_record, run, "a sandbox server")
     _kill(run)
     pid = server["process_group"]
-    assert _alive(pid) and all(os.path.isdir(path) for path in directories)
-
-    out = _recover(root)
-    assert f"recovered: stopped process {pid} (sandbox model server on ports" in out, out
-    assert not _alive(pid) and not any(os.path.isdir(path) for path in directories)
-    assert not list(root.glob(".tmp/*"))
+    try:
+        assert _alive(pid) and all(os.path.isdir(path) for path in directories)
+        out = _recover(root)
+        assert f"recovered: stopped process {pid} (sandbox model server on ports" in out, out
+        assert not _alive(pid) and not any(os.path.isdir(path) for path in directories)
+        assert not list(root.glob(".tmp/*"))
+    finally:  # a failed check must not leave a 600 MB server running either
+        stop_process_group(pid, server["start_ticks"])
