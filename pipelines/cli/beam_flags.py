@@ -14,10 +14,10 @@ import shlex
 import urllib.request
 from collections.abc import Sequence
 
+from pipelines.dsl.locations import STARLING_DIR
 from pipelines.errors import StarlingError
 
 RUNNER_SHORTCUTS = ("direct", "flink")
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def add_beam_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +55,7 @@ def local_flink_args(check_running: bool = True) -> list[str]:
         StarlingError: `check_running` and the cluster's REST API does not answer.
     """
     rest = f"127.0.0.1:{os.environ.get('STARLING_FLINK_REST_PORT', '8081')}"
-    state = os.environ.get("STARLING_FLINK_DIR", os.path.join(_REPO_ROOT, ".flink"))
+    state = os.environ.get("STARLING_FLINK_DIR", os.path.join(STARLING_DIR, ".flink"))
     if check_running:
         try:
             urllib.request.urlopen(f"http://{rest}/overview", timeout=5).close()

@@ -17,7 +17,6 @@ import inspect
 import json
 import os
 import sys
-import sysconfig
 import traceback
 import typing
 from collections.abc import Callable, Iterator
@@ -25,17 +24,11 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
+from pipelines.dsl.module_reference import project_imports
 from pipelines.dsl.pipeline import Pipeline
 from pipelines.errors import PipelineDefinitionError, PipelineFileError
 
-_STARLING_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Starling's packages and installed libraries: never hidden, whatever a project names its files.
-_SHARED_LOCATIONS = tuple(
-    os.path.join(os.path.abspath(place), "")
-    for place in {*sysconfig.get_paths().values(),
-                  *(os.path.join(_STARLING_DIR, package) for package in ("pipelines", "components",
-                                                                          "serving"))})
-
+_PIPELINE_MODULE_PREFIX = "starling_pipeline_"
 
 def load_pipeline(path: str, params: dict[str, Any] | None = None) -> Pipeline:
     """Imports a pipeline file with its directory importable, and returns its Pipeline.
@@ -88,7 +81,7 @@ def load_pipeline_module(path: str) -> ModuleType:
         raise PipelineFileError(f"pipeline file not found: {path}")
     digest = hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:8]
     stem = os.path.splitext(os.path.basename(path))[0].replace("-", "_")
-    name = f"starling_pipeline_{stem}_{digest}"
+    name = f"{_PIPELINE_MODULE_PREFIX}{stem}_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise PipelineFileError(f"{path}: not a Python file")
@@ -110,45 +103,23 @@ def _directory_of(path: str) -> str:
     return os.path.dirname(os.path.abspath(path))
 
 
-def _loaded_from(module: ModuleType, directory: str) -> bool:
-    file = getattr(module, "__file__", None)
-    locations = [file] if file else list(getattr(module, "__path__", None) or [])
-    return any(os.path.abspath(place).startswith(directory + os.sep) for place in locations)
-
-
-def _is_shared(module: ModuleType) -> bool:
-    """Starling's own packages and installed libraries: one copy for every project."""
-    return (getattr(module, "__file__", None) or "").startswith(_SHARED_LOCATIONS)
-
-
 @contextmanager
 def isolated_imports(directory: str) -> Iterator[None]:
-    """Within the block, `directory` comes first on sys.path and serves its own top-level modules.
+    """Within the block, `directory` serves its own top-level modules (see `project_imports`).
 
     Modules of the same top-level names imported earlier from elsewhere (another project's
     `helpers`) are hidden during the block; modules loaded from `directory` and the pipeline
     module itself leave `sys.modules` at its end, the hidden ones come back, and `sys.path` is
-    restored exactly.
+    never changed.
     """
-    own_names = {os.path.splitext(entry)[0] for entry in os.listdir(directory)}
-    hidden = {name: module for name, module in sys.modules.items()
-              if name.split(".")[0] in own_names and not _loaded_from(module, directory)
-              and not _is_shared(module)}
-    for name in hidden:
-        del sys.modules[name]
-    saved_path = list(sys.path)
     before = set(sys.modules)
-    sys.path.insert(0, directory)
     try:
-        yield
+        with project_imports(directory):
+            yield
     finally:
-        sys.path[:] = saved_path
         for name in set(sys.modules) - before:
-            module = sys.modules[name]
-            if name.startswith("starling_pipeline_") or (
-                    _loaded_from(module, directory) and not _is_shared(module)):
+            if name.startswith(_PIPELINE_MODULE_PREFIX):
                 del sys.modules[name]
-        sys.modules.update(hidden)
 
 
 def _call_factory(path: str, factory: Callable[..., object], params: dict[str, Any]) -> object:

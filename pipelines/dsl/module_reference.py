@@ -17,16 +17,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
-import site
 import sys
-import sysconfig
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,6 +31,7 @@ from types import ModuleType
 from typing import Any
 
 from pipelines.dsl.annotations import UserModule
+from pipelines.dsl.locations import is_library_file, is_shared_module, is_under, module_locations
 from pipelines.errors import PipelineDefinitionError
 
 _SHOWN_SEARCH_DIRS = 4
@@ -177,6 +175,7 @@ def load_function(reference: str, default_function: str) -> Callable[..., Any]:
 
 def _search_dirs(project_dir: str | None, search_path: Sequence[str] | None) -> list[str]:
     entries = [project_dir] if project_dir else []
+    entries += reversed(_ACTIVE_PROJECTS)  # the project whose pipeline file is loading, innermost first
     entries += [entry or os.getcwd() for entry in (sys.path if search_path is None else search_path)]
     directories: list[str] = []
     for entry in entries:
@@ -186,28 +185,20 @@ def _search_dirs(project_dir: str | None, search_path: Sequence[str] | None) -> 
     return directories
 
 
-@functools.lru_cache(maxsize=1)
-def _library_dirs() -> frozenset[str]:
-    paths = sysconfig.get_paths()
-    found = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
-    found.update(site.getsitepackages())
-    return frozenset(os.path.abspath(path) for path in found)
-
-
 def _find_module(module: str, directories: list[str]) -> tuple[str, str | None] | None:
     """(source file, project root or None when installed) of the first directory providing it."""
     if not module or not all(part.isidentifier() for part in module.split(".")):
         return None
-    libraries = _library_dirs()
     for directory in directories:
         base = os.path.join(directory, *module.split("."))
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):
             if os.path.isfile(candidate):
-                return candidate, (None if directory in libraries else directory)
+                return candidate, (None if is_library_file(candidate) else directory)
     return None
 
 
 _LOCK = threading.RLock()
+_ACTIVE_PROJECTS: list[str] = []  # roots of the `project_imports` blocks open now
 _LOADED: dict[str, ModuleType] = {}
 _UNIQUE_PREFIX = "starling_user_module_"
 
@@ -263,20 +254,7 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
 
 
 def _is_under(module: ModuleType, root: str) -> bool:
-    file = getattr(module, "__file__", None)
-    locations = [file] if file else list(getattr(module, "__path__", None) or [])
-    return any(os.path.abspath(location).startswith(root + os.sep) for location in locations)
-
-
-_STARLING_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_STARLING_PACKAGES = ("pipelines", "components", "serving")
-
-
-def _is_shared(module: ModuleType) -> bool:
-    """Starling's own packages and installed libraries: one copy for every project."""
-    if module.__name__.split(".")[0] in _STARLING_PACKAGES and _is_under(module, _STARLING_DIR):
-        return True
-    return any(_is_under(module, directory) for directory in _library_dirs())
+    return any(is_under(location, root) for location in module_locations(module))
 
 
 def _top_level_names(root: str) -> set[str]:
@@ -289,7 +267,7 @@ def _top_level_names(root: str) -> set[str]:
 
 
 @contextmanager
-def project_imports(root: str, top_name: str) -> Iterator[None]:
+def project_imports(root: str, top_name: str = "") -> Iterator[None]:
     """Imports inside the block see `root`'s modules, not other projects' modules of the same names.
 
     Modules loaded from `root` during the block are taken out of sys.modules at its end (except
@@ -297,20 +275,24 @@ def project_imports(root: str, top_name: str) -> Iterator[None]:
     own packages and installed libraries are never hidden or dropped, even when they live under
     `root` (a virtualenv inside the project), so nothing is imported twice.
     """
-    provided = _top_level_names(root) | {top_name}
-    hidden = {name: module for name, module in sys.modules.items()
-              if name.split(".")[0] in provided and not _is_under(module, root) and not _is_shared(module)}
+    provided = _top_level_names(root) | ({top_name} if top_name else set())
+    hidden = {name: module for name, module in list(sys.modules.items())
+              if name.split(".")[0] in provided and not _is_under(module, root)
+              and not is_shared_module(module)}
     for name in hidden:
         del sys.modules[name]
     before = set(sys.modules)
     finder = _ProjectFinder(root)
     sys.meta_path.insert(0, finder)
+    _ACTIVE_PROJECTS.append(root)
     try:
         yield
     finally:
+        _ACTIVE_PROJECTS.remove(root)
         sys.meta_path.remove(finder)
         for name in set(sys.modules) - before:
             module = sys.modules[name]
-            if _is_under(module, root) and not _is_shared(module) and not name.startswith(_UNIQUE_PREFIX):
+            own = _is_under(module, root) and not is_shared_module(module)
+            if own and not name.startswith(_UNIQUE_PREFIX):
                 del sys.modules[name]
         sys.modules.update(hidden)

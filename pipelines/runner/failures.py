@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import os
-import sysconfig
 import traceback
 from types import TracebackType
 
+from pipelines.dsl.locations import is_project_file
 from pipelines.errors import StarlingError
 
 _MAX_MESSAGE = 500
 
 
-_STARLING_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _framework_directories() -> tuple[str, ...]:
-    """Starling's packages (the standard components included) and the installed libraries."""
-    paths = sysconfig.get_paths()
-    found = {*(os.path.join(_STARLING_DIR, package) for package in ("pipelines", "components")),
-             paths["stdlib"], paths["platstdlib"], paths["purelib"], paths["platlib"]}
-    return tuple(os.path.join(os.path.abspath(directory), "") for directory in found)
-
 
 def user_frame(trace: TracebackType | None) -> str | None:
     """`file:line` of the deepest traceback frame in the user's code (not Starling, not a library)."""
-    framework = _framework_directories()
     location = None
     for frame in traceback.extract_tb(trace):
         path = os.path.abspath(frame.filename)
-        if path.startswith(framework) or frame.filename.startswith("<"):
+        if frame.filename.startswith("<") or not is_project_file(path):
             continue
         shown = os.path.relpath(path) if path.startswith(os.path.join(os.getcwd(), "")) else path
         location = f"{shown}:{frame.lineno}"
