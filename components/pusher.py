@@ -56,11 +56,11 @@ def push_saved_model(saved_model_dir: str, model_base: str, attempts: int = 5) -
 def refusal(model_blessing: ModelBlessing | None, infra_blessing: InfraBlessing | None) -> str | None:
     """Why the model must not be pushed (None: it may be)."""
     if model_blessing is None and infra_blessing is None:
-        return "neither a model_blessing nor an infra_blessing was given"
+        return "no blessing given (neither a model_blessing nor an infra_blessing)"
     if model_blessing is not None and int(model_blessing.blessed or 0) != 1:
-        return f"ModelBlessing {model_blessing.id} is not blessed"
+        return f"model not blessed (ModelBlessing #{model_blessing.id})"
     if infra_blessing is not None and int(infra_blessing.blessed or 0) != 1:
-        return f"InfraBlessing {infra_blessing.id} is not blessed (the model failed infra validation)"
+        return f"model failed infra validation (InfraBlessing #{infra_blessing.id})"
     return None
 
 

@@ -103,10 +103,10 @@ def _threshold_text(threshold: Any) -> str:
 
 
 def describe_failures(summary: dict[str, Any]) -> str:
-    """One line per failing metric and slice, for errors and notes."""
-    return "; ".join(f"{f['metric']} on slice '{f['slice']}' = {f['value']:.4g} (needs "
-                     f"{f['threshold']})" if f["value"] is not None else
-                     f"slice {f['slice']}: {f['message']}" for f in summary["failures"])
+    """The failing thresholds, e.g. `platform=web: auc 0.5312 (needs >= 0.55)`, `;`-separated."""
+    return "; ".join(f"{f['slice']}: {f['metric']} {f['value']:.4g} (needs {f['threshold']})"
+                     if f["value"] is not None else f"slice {f['slice']}: {f['message']}"
+                     for f in summary["failures"])
 
 
 def write_summary(summary: dict[str, Any], directory: str) -> None:

@@ -32,7 +32,7 @@ def describe_facts(facts: dict[str, Any]) -> str:
 def describe_artifact(artifact: Artifact) -> str:
     """`Examples #3 (span 2, data 3fa2b1c9d0e4) runs/x/gen/examples/5`."""
     extras = []
-    for name in ("span", "version", "blessed", "pushed"):
+    for name in ("span", "version", "blessed", "pushed", "pushed_version"):
         if artifact.properties.get(name) is not None:
             extras.append(f"{name} {artifact.properties[name]}")
     if data_fingerprint(artifact.properties):

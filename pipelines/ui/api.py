@@ -50,7 +50,7 @@ def run(request: Request) -> JSONResponse:
 
 def artifacts(request: Request) -> JSONResponse:
     """GET /api/artifacts?type=&before=&limit=: a page of artifacts, newest first."""
-    found, next_before = artifacts_listing(request)
+    found, next_before, _ = artifacts_listing(request)
     return _json({"artifacts": [artifact_queries.artifact_summary(a) for a in found],
                   "next_before": next_before})
 

@@ -15,6 +15,7 @@ COLUMN_GAP, ROW_GAP, MARGIN = 64, 22, 12
 STATUS_COLOURS = {
     "COMPLETE": "#cdeccd", "CACHED": "#d6e4fb", "FAILED": "#f8c9c9", "HALTED": "#ffd9a8",
     "RUNNING": "#fff1a8", "SKIPPED": "#e4e4e4", "PENDING": "#f6f6f6", "ARTIFACT": "#ffffff",
+    "BLESSED": "#cdeccd", "PUSHED": "#a9dfb0", "NOT BLESSED": "#f4b7a4", "NOT PUSHED": "#e4e4e4",
 }
 
 
@@ -156,12 +157,17 @@ def _node_svg(node: GraphNode, x: int, y: int) -> str:
             f"class='title'>{escape(_clip(node.title))}</text>"
             f"<text x='{x + NODE_WIDTH / 2:.0f}' y='{y + 40}' text-anchor='middle' "
             f"class='sub'>{escape(_clip(node.subtitle, 30))}</text>")
-    body = (f"<g class='{kind} status-{escape(node.status.lower())}' data-key='{escape(node.key)}' "
+    body = (f"<g class='{kind} status-{escape(status_class(node.status))}' data-key='{escape(node.key)}' "
             f"data-id='{escape(node.data_id)}' tabindex='0'><title>{escape(node.title)}</title>"
             f"{shape}{text}</g>")
     if node.href:
         return f"<a href='{escape(node.href)}'>{body}</a>"
     return body
+
+
+def status_class(status: str) -> str:
+    """The CSS class suffix of a status: `NOT BLESSED` -> `not-blessed`."""
+    return status.lower().replace(" ", "-")
 
 
 def _clip(text: str, limit: int = 24) -> str:

@@ -8,6 +8,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from pipelines.errors import MetadataError
+from pipelines.metadata.lookup import canonical_type_name
+from pipelines.runner.outcomes import artifact_outcome
 from pipelines.ui import artifacts, compare, ids, models, queries, spans_chart
 from pipelines.ui.graph_svg import GraphEdge, GraphNode, render_svg
 from pipelines.ui.lineage_graph import lineage_graph
@@ -71,12 +74,26 @@ def runs_listing(request: Request) -> queries.RunsPage:
     return read(request, lambda store: queries.list_runs(store, pipeline, status, before, limit))
 
 
-def artifacts_listing(request: Request) -> tuple[list[Any], int | None]:
-    """The page of artifacts the query parameters ask for (type, before, limit), and the cursor."""
-    type_name = request.query_params.get("type") or None
+def artifacts_listing(request: Request) -> tuple[list[Any], int | None, str]:
+    """The artifacts, cursor and stored type name the query asks for (type, before, limit).
+
+    The type matches in any case: `type=pushedmodel` lists PushedModel artifacts.
+
+    Raises:
+        HTTPException: 400 for an unknown type, listing the known ones.
+    """
+    given = request.query_params.get("type") or ""
     before = int_param(request, "before")
     limit = page_size(request)
-    return read(request, lambda store: artifacts.list_artifacts(store, type_name, before, limit))
+
+    def query(store: Any) -> tuple[list[Any], int | None, str]:
+        try:
+            type_name = canonical_type_name(store, given) if given else ""
+        except MetadataError as unknown:
+            raise HTTPException(400, str(unknown)) from None
+        return (*artifacts.list_artifacts(store, type_name or None, before, limit), type_name)
+
+    return read(request, query)
 
 
 def runs_page(request: Request) -> HTMLResponse:
@@ -93,10 +110,12 @@ def run_graph_svg(detail: queries.RunDetail) -> str:
     """The run's pipeline graph: one box per node, coloured by status, resolvers dashed."""
     nodes = []
     for node in detail.nodes:
-        subtitle = node.status.lower()
-        if node.status not in ("CACHED", "RUNNING"):
+        subtitle = node.shown_status.lower()
+        if node.status == "CACHED" and node.shown_status != "CACHED":
+            subtitle = f"cached · {subtitle}"
+        elif node.status not in ("CACHED", "RUNNING"):
             subtitle += f" · {format_seconds(node.duration_s)}"
-        nodes.append(GraphNode(node.node_id, node.node_id, subtitle, node.status,
+        nodes.append(GraphNode(node.node_id, node.node_id, subtitle, node.shown_status,
                                resolver=node.is_resolver, data_id=str(node.execution_id)))
     status = detail.missing_status
     nodes += [GraphNode(node_id, node_id, status.lower(), status) for node_id in detail.missing]
@@ -114,9 +133,9 @@ def run_page(request: Request) -> HTMLResponse:
 
 def artifacts_page(request: Request) -> HTMLResponse:
     """Artifacts, newest first, optionally of one type."""
-    found, next_before = artifacts_listing(request)
+    found, next_before, type_name = artifacts_listing(request)
     return _render(request, "artifacts.html", artifacts=found, next_before=next_before,
-                   type_name=request.query_params.get("type") or "", limit=page_size(request))
+                   type_name=type_name, limit=page_size(request), outcome=artifact_outcome)
 
 
 def artifact_page(request: Request) -> HTMLResponse:

@@ -15,6 +15,7 @@ from pipelines.metadata.store import (
 )
 from pipelines.runner.launcher import DRIVER_FACTS, KEY_MATERIAL, RUN_REASON, recorded_facts
 from pipelines.runner.manifests import OUTPUT_MANIFEST
+from pipelines.runner.outcomes import node_outcome, recorded_status, recorded_verdict
 from pipelines.ui import inferred
 from pipelines.ui.source import StoreUnavailable
 
@@ -45,6 +46,7 @@ class RunSummary:
     duration_s: float | None
     counts: dict[str, int | None]
     properties: dict[str, Any]
+    verdict: str = ""  # pushed, rejected, not pushed (see `outcomes.recorded_verdict`)
 
 
 @dataclasses.dataclass
@@ -93,6 +95,18 @@ class NodeRun:
     properties: dict[str, Any]
     inputs: list[ArtifactRef]
     outputs: list[ArtifactRef]
+    outcome: str | None = None  # BLESSED, NOT BLESSED, PUSHED, NOT PUSHED
+    outcome_detail: str = ""
+
+    @property
+    def shown_status(self) -> str:
+        """The status, or the outcome of a node that completed with a verdict (e.g. NOT BLESSED)."""
+        return self.outcome if self.outcome and self.status in ("COMPLETE", "CACHED") else self.status
+
+    @property
+    def needs_attention(self) -> bool:
+        """Failed, halted, or rejected its candidate: the node a run's page opens on."""
+        return self.status in ("FAILED", "HALTED") or self.outcome == "NOT BLESSED"
 
 
 @dataclasses.dataclass
@@ -107,6 +121,13 @@ class RunDetail:
     missing_status: str = "SKIPPED"
     missing_as_in: str | None = None
 
+    @property
+    def focus(self) -> int | None:
+        """The execution the page opens on: the first failed, halted or rejecting node, else the first."""
+        chosen = next((node for node in self.nodes if node.needs_attention), None)
+        chosen = chosen or (self.nodes[0] if self.nodes else None)
+        return chosen.execution_id if chosen is not None else None
+
 
 def _run_summary(context: Any, executions: list[ExecutionRecord] | None = None) -> RunSummary:
     from pipelines.metadata import codec
@@ -116,8 +137,8 @@ def _run_summary(context: Any, executions: list[ExecutionRecord] | None = None) 
     if executions is not None and _counts_from_executions(context):
         counts = _count_statuses(executions)
     return RunSummary(context.id, context.name, str(props.get("pipeline_name", "?")),
-                      str(props.get("status", "?")), props.get("started_at_ms"),
-                      props.get("duration_s"), counts, props)
+                      recorded_status(props), props.get("started_at_ms"),
+                      props.get("duration_s"), counts, props, recorded_verdict(props))
 
 
 def _counts_from_executions(context: Any) -> bool:
@@ -268,6 +289,7 @@ def event_port(event: Any) -> str:
 def _node_run(execution: ExecutionRecord, inputs: Ported, outputs: Ported,
               is_resolver: bool) -> NodeRun:
     props = execution.properties
+    outcome = node_outcome(artifact for _, artifact in outputs)
     return NodeRun(
         execution_id=execution.id, node_id=execution.node_id, component=execution.component,
         status=node_status(execution), is_resolver=is_resolver,
@@ -278,7 +300,8 @@ def _node_run(execution: ExecutionRecord, inputs: Ported, outputs: Ported,
         traceback=props.get("traceback"), log_path=props.get("log_path"),
         properties={k: v for k, v in sorted(props.items()) if k not in SPECIAL_PROPERTIES},
         inputs=[ArtifactRef.of(artifact, port) for port, artifact in inputs],
-        outputs=[ArtifactRef.of(artifact, port) for port, artifact in outputs])
+        outputs=[ArtifactRef.of(artifact, port) for port, artifact in outputs],
+        outcome=outcome.label if outcome else None, outcome_detail=outcome.detail if outcome else "")
 
 
 def _reason(properties: dict[str, Any]) -> str | None:

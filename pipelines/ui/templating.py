@@ -8,6 +8,8 @@ from typing import Any
 
 import jinja2
 
+from pipelines.ui.graph_svg import status_class
+
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 
 
@@ -50,5 +52,5 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(ms=format_ms, seconds=format_seconds, value=format_value,
-                       delta=format_delta)
+                       delta=format_delta, slug=status_class)
     return env

@@ -142,3 +142,40 @@ def test_runs_page_refreshes_itself_when_a_running_run_finishes(page, tmp_path):
     finally:
         RELEASE.set()
         thread.join(30)
+
+
+def test_a_rejected_run_is_shown_as_rejected_and_opens_on_its_evaluator(page, ui_url, demo_store,
+                                                                         tmp_path):
+    first, second = demo_store[1]
+    page.goto(f"{ui_url}/runs")
+    for result, verdict in ((first, "pushed"), (second, "rejected")):
+        row = page.locator("table.runs tr", has=page.get_by_role("link", name=result.run_id))
+        assert row.locator(f".badge.{verdict}").inner_text() == verdict
+    page.get_by_role("link", name=second.run_id).click()
+    page.wait_for_url(re.compile(f"/runs/{second.run_id}$"))
+    evaluator = page.locator("#run-graph g[data-key='Evaluator']")
+    assert "status-not-blessed" in evaluator.get_attribute("class")
+    assert "selected" in evaluator.get_attribute("class")  # opened on it, no click needed
+    assert "not blessed" in evaluator.locator("text.sub").text_content()
+    assert "status-not-pushed" in page.locator("#run-graph g[data-key='Pusher']").get_attribute("class")
+    panel = page.locator(f"#node-{second.nodes['Evaluator'].execution_id}")
+    assert panel.is_visible() and panel.locator(".outcome.not-blessed").is_visible()
+    assert page.locator(".node-panel:visible").count() == 1
+    page.screenshot(path=str(tmp_path / "rejected_run.png"), full_page=True)
+
+
+def test_the_evaluation_report_is_shown_at_its_full_height(page, ui_url, demo_store, tmp_path):
+    evaluation_id = demo_store[1][1].output("Evaluator", "evaluation").id
+    page.set_viewport_size({"width": 1400, "height": 400})  # a report taller than the window
+    page.goto(f"{ui_url}/artifacts/{evaluation_id}")
+    frame = page.locator("#report")
+    report = page.frame_locator("#report")
+    failing = report.get_by_text("Failing thresholds")
+    failing.wait_for()
+    page.wait_for_function("() => parseInt(document.getElementById('report').style.height) > 0")
+    content_height = frame.evaluate("f => f.contentDocument.documentElement.scrollHeight")
+    frame_height = frame.evaluate("f => f.getBoundingClientRect().height")
+    assert content_height > 400 and frame_height >= content_height  # no inner scrolling, no cut-off
+    assert frame.evaluate("f => f.contentWindow.innerHeight >= "
+                          "f.contentDocument.documentElement.scrollHeight")
+    page.screenshot(path=str(tmp_path / "evaluation_full.png"), full_page=True)

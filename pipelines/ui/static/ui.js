@@ -19,6 +19,19 @@ function wireRunGraph() {
   });
 }
 
+// Sizes the report frame to its whole page, so nothing (e.g. the failing thresholds) hides below.
+function fitReportFrame(frame) {
+  function fit() {
+    var page = frame.contentDocument && frame.contentDocument.documentElement;
+    if (!page || frame.contentDocument.URL === "about:blank") { return; }
+    frame.style.height = "0px";  // measure the content, not the frame
+    frame.style.height = (page.scrollHeight + 2) + "px";
+  }
+  frame.addEventListener("load", fit);
+  window.addEventListener("resize", fit);
+  if (frame.contentDocument && frame.contentDocument.readyState === "complete") { fit(); }
+}
+
 // Polls an API URL every 3 s and reloads the page once its answer changes.
 function refreshWhenChanged(url) {
   var last = null;
@@ -55,6 +68,10 @@ function wireComparePicker() {
 document.addEventListener("DOMContentLoaded", function () {
   wireRunGraph();
   wireComparePicker();
+  var panels = document.querySelector(".panels[data-focus]");
+  if (panels && panels.dataset.focus !== "-") { showNodePanel(panels.dataset.focus); }
+  var report = document.getElementById("report");
+  if (report) { fitReportFrame(report); }
   var refresher = document.querySelector("[data-refresh-url]");
   if (refresher) { refreshWhenChanged(refresher.dataset.refreshUrl); }
 });
