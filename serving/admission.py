@@ -109,13 +109,16 @@ class AdaptiveLimiter:
         self._peak = max(self._peak, self.in_flight)
         return slot
 
-    def release(self, slot: Slot, delay_seconds: float, succeeded: bool) -> bool:
+    def release(self, slot: Slot, delay_seconds: float | None, succeeded: bool) -> bool:
         """Frees a slot; False when it was already released.
 
-        The request's queueing delay and outcome count towards the window that adapts the limit.
+        The request's queueing delay and outcome count towards the window that adapts the limit,
+        unless the delay is None (the client gave up first: that says nothing of the server).
         """
         if self._held.pop(slot.number, None) is None:
             return False
+        if delay_seconds is None:
+            return True
         self._delays.append(delay_seconds)
         self._failures += 0 if succeeded else 1
         if len(self._delays) >= self.options.window:

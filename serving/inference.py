@@ -119,9 +119,8 @@ class Inference:
             code = "CANCELLED"
             raise
         finally:
-            # a deadline the client chose shorter than ours is no sign of overload
-            overloaded = code == "INTERNAL" or (code == "DEADLINE_EXCEEDED" and not clients_deadline)
-            self._finish(api, model_name, version, code, started, slot, queued, overloaded)
+            gave_up = code == "CANCELLED" or (code == "DEADLINE_EXCEEDED" and clients_deadline)
+            self._finish(api, model_name, version, code, started, slot, queued, gave_up)
         self._log_request(model_name, examples)
         return Answer(model, signature, outputs, len(examples))
 
@@ -155,14 +154,17 @@ class Inference:
             self.metrics.loop_lag.set(self.batcher.loop_lag)
 
     def _finish(self, api: str, model_name: str, version: str, code: str, started: float,
-                slot: Slot | None, queued: float | None, server_failure: bool) -> None:
+                slot: Slot | None, queued: float | None, client_gave_up: bool) -> None:
         """Counts an answer and frees its slot.
 
-        The limiter hears the queueing delay (all the time, on failure).
+        The limiter hears the queueing delay (all the time, on failure) and whether the server
+        failed, unless the client gave up first (a cancel, or its own shorter deadline): that
+        is no sign of overload.
         """
         elapsed = time.perf_counter() - started
+        server_failure = code in ("INTERNAL", "DEADLINE_EXCEEDED") and not client_gave_up
         if slot is not None:
-            delay = elapsed if queued is None else queued
+            delay = None if client_gave_up else elapsed if queued is None else queued
             self.limiter.release(slot, delay, not server_failure)
             self.metrics.queue_depth.set(self.limiter.in_flight)
             self.metrics.latency.labels(model_name, api).observe(elapsed)

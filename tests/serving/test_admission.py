@@ -111,3 +111,10 @@ def test_a_slot_is_released_once_and_a_leaked_one_is_found_and_reclaimed():
     assert limiter.reclaim(found) and not limiter.reclaim(found)
     assert (limiter.in_flight, limiter.reclaimed) == (0, 1)
     assert not limiter.release(leaked, 0.001, True)  # its request ending late changes nothing
+
+
+def test_a_client_giving_up_frees_its_slot_without_moving_the_limit():
+    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=8, min_limit=1, window=2))
+    for _ in range(4):  # cancels and the clients' own short deadlines: no delay sample, no failure
+        assert limiter.release(limiter.acquire(), None, succeeded=False)
+    assert (limiter.in_flight, limiter.limit) == (0, 8)

@@ -147,3 +147,26 @@ def test_multi_inference_is_unimplemented_not_a_crash(server, stubs):
         prediction.MultiInference(inference_pb2.MultiInferenceRequest(), timeout=30)
     assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert prediction.Predict(predict_request("ctr", examples_of(server, ROWS)), timeout=30).outputs
+
+
+def test_examples_are_checked_before_batching_naming_the_field(server, stubs):
+    from tensorflow.core.example import example_pb2
+    from tensorflow_serving.apis import classification_pb2
+
+    prediction, _ = stubs
+    [good] = [example_pb2.Example.FromString(e) for e in examples_of(server, ROWS[:1])]
+    not_text = example_pb2.Example()
+    not_text.CopyFrom(good)
+    not_text.features.feature["platform"].bytes_list.value[0] = b"\xff\xfe"
+    request = classification_pb2.ClassificationRequest()
+    request.model_spec.name = "ctr"
+    request.model_spec.signature_name = "classification"
+    request.input.example_list.examples.extend([good, not_text])
+    with pytest.raises(grpc.RpcError) as raised:
+        prediction.Classify(request, timeout=30)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "input: example_list.examples[1]: feature 'platform' is not UTF-8 text" in raised.value.details()
+    with pytest.raises(grpc.RpcError) as raised:
+        prediction.Predict(predict_request("ctr", [b"\x0a\x05junk!"]), timeout=30)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "inputs['examples'][0]: not a serialized tf.Example" in raised.value.details()
