@@ -148,9 +148,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def _write_timed_out(self) -> None:
         self._write_timer = None
-        log.info("closing a connection from %s: it left its answer unread",
+        log.info("dropping a connection from %s: it left its answer unread",
                  self.client[0] if self.client else "?")
-        self.transport.close()
+        self.transport.abort()  # close() would wait for the unread answer to be sent
 
 
 def bounded_protocol(limits: ConnectionLimits) -> type[BoundedHttpProtocol]:

@@ -3,6 +3,7 @@ bodies and the Host check, against a real `starling serve` process (short timeou
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -154,3 +155,21 @@ def test_grpc_connections_that_never_speak_are_closed(served):
     seconds, _ = closed_after(socket.create_connection((host, int(port)), timeout=30))
     assert seconds < HEADER_SECONDS + 5
     assert clients.grpc(clients.predict_request([example()])) == "OK"
+
+
+def test_a_client_that_leaves_its_answer_unread_is_dropped(served):
+    _, clients = served
+    body = json.dumps({"signature_name": "classification", "instances": [GOOD_ROW] * 150_000}).encode()
+    head = (f"POST /v1/models/ctr:predict HTTP/1.1\r\nHost: {clients.host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the answer (~7 MB) backs up at once
+    sock.settimeout(60)
+    sock.connect((clients.host, clients.port))
+    sock.sendall(head + body)
+    assert sock.recv(1, socket.MSG_PEEK)  # the answer has begun; now it stays unread
+    time.sleep(BODY_SECONDS + 3)
+    _, received = closed_after(sock)
+    assert received.startswith(b"HTTP/1.1 200")
+    length = int(received.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+    assert len(received.split(b"\r\n\r\n", 1)[1]) < length  # cut off, not kept open for ever
