@@ -160,25 +160,32 @@ def _present(artifacts: dict[str, Artifact | None]) -> dict[str, Artifact]:
     return {port: artifact for port, artifact in artifacts.items() if artifact is not None}
 
 
-def _resolve(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None], key: str,
-             properties: dict[str, Any]) -> NodeResult:
+def resolution(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None],
+               key: str) -> tuple[Artifact | None, bool]:
+    """(what a resolver node resolves to, whether that is an earlier resolution reused).
+
+    A pinned resolver (one with inputs) answers the same for the same data: with the cache on,
+    the earlier resolution under the same key is reused.
+    """
     component = node.component
     if not isinstance(component, ResolverComponent):
         raise TypeError(f"node '{node.id}': {component!r} is not a resolver")
-    output_name = component.output_name
-    if node.inputs and _uses_cache(node, env):  # pinned resolvers answer the same for the same data
+    if node.inputs and _uses_cache(node, env):
         hit = env.store.find_cached_outputs(key, event_type="INTERNAL_OUTPUT")
         if hit is not None:
-            resolved = hit[1].get(output_name)
-            execution_id = env.store.record_resolution(
-                component.name, properties, _present(inputs), _present({output_name: resolved}),
-                env.contexts, state="CACHED")
-            return NodeResult(node.id, component.name, CACHED, {output_name: resolved}, execution_id)
-    resolved = component.resolve(env.store, env.pipeline_name, inputs, node)
+            return hit[1].get(component.output_name), True
+    return component.resolve(env.store, env.pipeline_name, inputs, node), False
+
+
+def _resolve(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None], key: str,
+             properties: dict[str, Any]) -> NodeResult:
+    output_name = getattr(node.component, "output_name")  # noqa: B009 (a resolver)
+    resolved, reused = resolution(node, env, inputs, key)
     execution_id = env.store.record_resolution(
-        component.name, properties, _present(inputs), _present({output_name: resolved}),
-        env.contexts)
-    return NodeResult(node.id, component.name, COMPLETE, {output_name: resolved}, execution_id)
+        node.component.name, properties, _present(inputs), _present({output_name: resolved}),
+        env.contexts, state="CACHED" if reused else "COMPLETE")
+    return NodeResult(node.id, node.component.name, CACHED if reused else COMPLETE,
+                      {output_name: resolved}, execution_id)
 
 
 def cache_verdict(node: Node, env: RunEnvironment, inputs: dict[str, Artifact | None], key: str,

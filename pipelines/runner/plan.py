@@ -23,7 +23,7 @@ from pipelines.errors import StarlingError
 from pipelines.metadata.store import MetadataStore
 from pipelines.resolvers import ResolverComponent
 from pipelines.runner.failures import describe_error
-from pipelines.runner.launcher import RunEnvironment, cache_verdict, run_driver
+from pipelines.runner.launcher import RunEnvironment, cache_verdict, resolution, run_driver
 from pipelines.runner.node_execution import input_artifacts
 from pipelines.runner.results import CACHED, NodeResult
 
@@ -63,14 +63,13 @@ def plan_pipeline(pipeline: Pipeline, store: MetadataStore, use_cache: bool = Tr
 def _plan_node(node: Node, env: RunEnvironment, known: dict[str, NodeResult]) -> PlannedNode:
     try:
         inputs = input_artifacts(node, known)
-        component = node.component
-        if isinstance(component, ResolverComponent):
-            resolved = component.resolve(env.store, env.pipeline_name, inputs, node)
-            known[node.id] = _planned(node, {component.output_name: resolved})
-            shown = f"{resolved.type_name} {resolved.id}" if resolved is not None else "nothing"
-            return PlannedNode(node.id, RESOLVES, shown)
         facts = run_driver(node)
         material = key_material(env.pipeline_name, node, inputs, facts, env.anchors)
+        if isinstance(node.component, ResolverComponent):
+            resolved, _reused = resolution(node, env, inputs, key_of(material))
+            known[node.id] = _planned(node, {node.component.output_name: resolved})
+            shown = f"{resolved.type_name} {resolved.id}" if resolved is not None else "nothing"
+            return PlannedNode(node.id, RESOLVES, shown)
         verdict = cache_verdict(node, env, inputs, key_of(material), material)
     except StarlingError as error:
         return PlannedNode(node.id, WILL_RUN, f"cannot plan: {error}")
