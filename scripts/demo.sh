@@ -30,10 +30,13 @@ echo
 echo "== Sliced evaluation of the latest model"
 $starling show eval --root $root | head -n 12
 echo
-echo "== What was pushed"
+echo "== What was pushed (each push: PUSHED with its serving version, or NOT PUSHED and why)"
 $starling artifacts --root $root --type PushedModel
 echo
-echo "== Where it came from"
+echo "== Runs (rejected: the day's candidate was NOT BLESSED and nothing was pushed)"
+$starling runs --root $root --limit 3
+echo
+echo "== Where the newest pushed model came from"
 $starling lineage PushedModel --root $root | head -n 12
 echo
 echo "Pipeline root:      $root   (metadata: $root/metadata.sqlite)"

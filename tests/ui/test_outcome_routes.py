@@ -99,3 +99,14 @@ def test_artifact_type_filter_is_case_insensitive_and_names_unknown_types(outcom
     api = client.get("/api/artifacts?type=pushedmodels")
     assert api.status_code == 400 and "PushedModel, Schema" in api.json()["error"]
     assert {a["type"] for a in client.get("/api/artifacts?type=MODEL").json()["artifacts"]} == {"Model"}
+
+
+def test_failed_run_opens_on_the_failed_node(client):
+    failed = client.get("/api/runs").json()["runs"][0]
+    assert failed["status"] == "FAILED"
+    detail = client.get(f"/api/runs/{failed['name']}").json()
+    broken = next(node for node in detail["nodes"] if node["status"] == "FAILED")
+    page = client.get(f"/runs/{failed['name']}").text
+    assert f'data-focus="{broken["execution_id"]}"' in page
+    assert f'id="node-{broken["execution_id"]}" data-id="{broken["execution_id"]}">' in page
+    assert page.count('class="node-panel"') - page.count(" hidden>") == 1
