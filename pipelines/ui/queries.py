@@ -242,6 +242,8 @@ def run_detail(store: MetadataStore, name: str, infer_missing: bool = True) -> R
             if producer is not None and producer.id != execution.id:
                 edges.append((producer.node_id, execution.node_id, artifact.type_name))
     summary = _run_summary(context, executions)
+    if summary.status == "HALTED" and not any(node.status == "HALTED" for node in nodes):
+        _mark_cached_halts(store, nodes)
     detail = RunDetail(summary, nodes, sorted(set(edges)), inferred.run_log_path(summary.properties))
     running = summary.status == "RUNNING"
     if infer_missing and (running or summary.counts.get("skipped")):
@@ -253,6 +255,28 @@ def run_detail(store: MetadataStore, name: str, infer_missing: bool = True) -> R
         detail.missing_status = "PENDING" if running else "SKIPPED"
         detail.edges = sorted(set(detail.edges) | set(missing_edges))
     return detail
+
+
+def _mark_cached_halts(store: MetadataStore, nodes: list[NodeRun]) -> None:
+    """Marks HALTED the cached nodes whose reused outputs came from an execution that halted.
+
+    A rerun over the same data reuses the halting node's outputs, so the verdict is the same,
+    but the CACHED execution does not carry the `halted` property its original does.
+    """
+    from ml_metadata.proto import metadata_store_pb2
+
+    cached = {ref.id: node for node in nodes if node.status == "CACHED" for ref in node.outputs}
+    if not cached:
+        return
+    originals: dict[int, list[NodeRun]] = {}
+    for event in store.events_of_artifacts(list(cached)):
+        node = cached[event.artifact_id]
+        if event.type == metadata_store_pb2.Event.OUTPUT and event.execution_id != node.execution_id:
+            originals.setdefault(event.execution_id, []).append(node)
+    for execution in store.executions_by_id(originals):
+        if execution.properties.get("halted"):
+            for node in originals[execution.id]:
+                node.status, node.error = "HALTED", f"halted: {execution.properties['halted']}"
 
 
 def latest_per_node(executions: list[ExecutionRecord]) -> list[ExecutionRecord]:

@@ -19,11 +19,12 @@ PIPELINE_FILE = str(Path(__file__).resolve().parents[1] / "fixtures" / "outcome_
 
 @pytest.fixture(scope="module")
 def outcome_runs(tmp_path_factory):
-    """{name: RunResult} of a shipped, a rejected and a halted run, and the app over their store."""
+    """{name: RunResult} of a shipped, a rejected and a halted run (twice: the second reuses the
+    halting node's outputs), and the app over their store."""
     base = tmp_path_factory.mktemp("ui_outcomes")
     results = {}
     for name, params in (("shipped", {"span": 1}), ("rejected", {"span": 2, "auc": 0.5}),
-                         ("halted", {"span": 3, "halt": True})):
+                         ("halted", {"span": 3, "halt": True}), ("halted_again", {"span": 3, "halt": True})):
         pipeline = load_pipeline(PIPELINE_FILE, {"root": str(base / "root"),
                                                  "serving_base": str(base / "serving"), **params})
         results[name] = LocalRunner().run(pipeline)
@@ -69,13 +70,15 @@ def test_rejected_run_opens_on_the_node_that_rejected_its_model(outcome_runs):
     assert '<span class="badge rejected" id="run-verdict">rejected</span>' in page
 
 
-def test_halted_run_shows_halted_and_opens_on_the_halting_node(outcome_runs):
+@pytest.mark.parametrize("name", ["halted", "halted_again"])
+def test_halted_run_shows_halted_and_opens_on_the_halting_node(outcome_runs, name):
     results, client = outcome_runs
-    halted = results["halted"]
+    halted = results[name]
     page = client.get(f"/runs/{halted.run_id}").text
     assert '<span class="badge halted" id="run-status">HALTED</span>' in page
     assert f'data-focus="{halted.nodes["make_data"].execution_id}"' in page
     assert _graph_classes(page)["make_data"] == "halted"
+    assert "1 data anomalies: feature &#39;hour&#39;" in page
 
 
 def test_shipped_run_shows_the_pushed_version(outcome_runs):
