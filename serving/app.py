@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from serving import rest_bodies, status
-from serving.errors import ClientError, ServingError
+from serving.errors import ClientError, Overloaded, ServingError
 from serving.inference import OFFLOAD_BYTES, Answer, Inference, Target
 from serving.metrics import CONTENT_TYPE
 from serving.model_config import parse_version
@@ -29,6 +29,7 @@ from serving.watchdog import health_report
 
 log = logging.getLogger("starling.serving")
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+BODIES_PER_BUDGET = 4  # by default, bodies held at once may total four of the largest allowed
 _MODEL_PATH = re.compile(r"^(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
                          r"(?:(?P<metadata>/metadata)|:(?P<verb>[A-Za-z]+))?$")
 _VERBS = ("predict", "classify", "regress")
@@ -79,9 +80,11 @@ class RestApi:
     """The Starlette application over one shared Inference core."""
 
     def __init__(self, inference: Inference, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 lifespan: Callable[[], contextlib.AbstractAsyncContextManager[None]] | None = None):
+                 lifespan: Callable[[], contextlib.AbstractAsyncContextManager[None]] | None = None,
+                 max_buffered_bytes: int | None = None):
         self.inference = inference
         self.max_body_bytes = max_body_bytes
+        self.bodies = BodyBudget(max_buffered_bytes or BODIES_PER_BUDGET * max_body_bytes)
         self._lifespan_factory = lifespan
 
     def build(self) -> EarlyShedding:
@@ -154,36 +157,76 @@ class RestApi:
         return JSONBody(status.metadata_json(model))
 
     async def _infer(self, request: Request, match: re.Match[str]) -> Response:
-        data = await self._read_body(request)
-        heavy = len(data) > OFFLOAD_BYTES  # parsed, built and answered off the event loop
-        body = (await self.inference.offload(rest_bodies.parse_json, data) if heavy
-                else rest_bodies.parse_json(data))
-        verb = match["verb"]
-        target = Target(match["name"], parse_version(match["version"]), match["label"],
-                        rest_bodies.signature_name(body))
-        if verb == "predict":
-            answer = await self.inference.run(
-                "rest_predict", target, verb,
-                lambda model, signature: rest_bodies.predict_examples(body, model, signature), heavy=heavy)
-        else:
-            answer = await self.inference.run(f"rest_{verb}", target, verb,
-                                              lambda model, _: rest_bodies.inference_examples(body, model),
-                                              heavy=heavy)
-        columnar = "inputs" in body
-        return await self.inference.offload(_answer_body, verb, answer, columnar) if heavy else (
-            _answer_body(verb, answer, columnar))
+        async with self._body(request) as data:
+            heavy = len(data) > OFFLOAD_BYTES  # parsed, built and answered off the event loop
+            body = (await self.inference.offload(rest_bodies.parse_json, data) if heavy
+                    else rest_bodies.parse_json(data))
+            verb = match["verb"]
+            target = Target(match["name"], parse_version(match["version"]), match["label"],
+                            rest_bodies.signature_name(body))
+            if verb == "predict":
+                answer = await self.inference.run(
+                    "rest_predict", target, verb,
+                    lambda model, signature: rest_bodies.predict_examples(body, model, signature),
+                    heavy=heavy)
+            else:
+                answer = await self.inference.run(
+                    f"rest_{verb}", target, verb,
+                    lambda model, _: rest_bodies.inference_examples(body, model), heavy=heavy)
+            columnar = "inputs" in body
+            return await self.inference.offload(_answer_body, verb, answer, columnar) if heavy else (
+                _answer_body(verb, answer, columnar))
 
-    async def _read_body(self, request: Request) -> bytes:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            raise ClientError(f"request body of {length} bytes exceeds the {self.max_body_bytes}-byte limit")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise ClientError(f"request body exceeds the {self.max_body_bytes}-byte limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
+    @contextlib.asynccontextmanager
+    async def _body(self, request: Request) -> AsyncIterator[bytes]:
+        """The request's body, its bytes counted against the budget until the answer is made."""
+        reserved = 0
+        try:
+            length = request.headers.get("content-length")
+            if length is not None and length.isdigit():
+                if int(length) > self.max_body_bytes:
+                    raise ClientError(f"request body of {length} bytes exceeds the "
+                                      f"{self.max_body_bytes}-byte limit")
+                reserved = self.bodies.reserve(int(length))
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise ClientError(f"request body exceeds the {self.max_body_bytes}-byte limit")
+                if size > reserved:  # no Content-Length (chunked), or more than it said
+                    reserved += self.bodies.reserve(size - reserved)
+                chunks.append(chunk)
+            yield b"".join(chunks)
+        finally:
+            self.bodies.release(reserved)
+
+
+class BodyBudget:
+    """Bytes of request bodies held at once (being read, parsed or served), bounded.
+
+    Past the budget a request is refused with 503 and Retry-After before its body is read, so
+    clients sending large bodies together cannot take the server's memory.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.held = 0
+
+    def reserve(self, size: int) -> int:
+        """Counts `size` more bytes; returns `size`.
+
+        Raises:
+            Overloaded: the budget would be exceeded.
+        """
+        if self.held + size > self.limit:
+            raise Overloaded(f"{self.held} bytes of request bodies are being read or served and "
+                             f"{size} more would pass the {self.limit}-byte budget; retry shortly")
+        self.held += size
+        return size
+
+    def release(self, size: int) -> None:
+        """Gives back bytes counted by `reserve`."""
+        self.held -= size
 
 
 def _answer_body(verb: str, answer: Answer, columnar: bool) -> JSONBody:

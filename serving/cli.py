@@ -42,6 +42,9 @@ def add_serve_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--latency-target-ms", type=float, default=50.0,
                         help="p99 the adaptive concurrency limit keeps admitted requests under")
     parser.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
+    parser.add_argument("--max-buffered-bytes", type=int, default=None,
+                        help="request bodies held at once may total this; more get 503 "
+                             "(default: four times --max-body-bytes)")
     parser.add_argument("--header-timeout-ms", type=float, default=10_000.0,
                         help="a request's head must arrive within this (else the connection is closed)")
     parser.add_argument("--body-timeout-ms", type=float, default=30_000.0,
@@ -79,6 +82,7 @@ def run_server(args: argparse.Namespace) -> int:
                                      max_wait_ms=args.batch_timeout_ms),
             limiter=LimiterOptions(latency_target_ms=args.latency_target_ms),
             request_timeout_ms=args.request_timeout_ms, max_body_bytes=args.max_body_bytes,
+            max_buffered_bytes=args.max_buffered_bytes,
             request_log_dir=args.log_requests, request_log_sample_rate=args.log_sample_rate,
             connections=ConnectionLimits(args.header_timeout_ms / 1000, args.body_timeout_ms / 1000,
                                          args.max_connections),

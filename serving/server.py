@@ -37,6 +37,8 @@ class ServerOptions:
         watchdog_seconds: How often the watchdog frees leaked slots (see watchdog.py).
         connections: Read timeouts and the connection cap (see connections.py).
         allowed_hosts: Host names served besides loopback names and IP addresses (see hosts.py).
+        max_buffered_bytes: Request bodies held at once may total this (None: four times
+            `max_body_bytes`); past it, 503 (see app.BodyBudget).
     """
 
     model_base_path: str
@@ -52,6 +54,7 @@ class ServerOptions:
     limiter: LimiterOptions = dataclasses.field(default_factory=LimiterOptions)
     request_timeout_ms: float = 10_000.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_buffered_bytes: int | None = None
     request_log_dir: str | None = None
     request_log_sample_rate: float = 0.1
     reuse_port: bool = False
@@ -135,7 +138,7 @@ class ModelServer:
             RequestLogger(options.request_log_dir, options.request_log_sample_rate)
             if options.request_log_dir else None)
         self.watchdog = Watchdog(self.inference, options.watchdog_seconds)
-        self.rest = RestApi(self.inference, options.max_body_bytes, self._running)
+        self.rest = RestApi(self.inference, options.max_body_bytes, self._running, options.max_buffered_bytes)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     @property

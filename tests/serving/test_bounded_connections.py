@@ -18,6 +18,7 @@ from tests.serving.serve_process import ServeProcess, serve
 
 pytestmark = pytest.mark.e2e
 HEADER_SECONDS, BODY_SECONDS, CONNECTIONS = 1.0, 1.5, 16
+BUFFERED = 24_000_000  # three 7 MB bodies at once, not four
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,8 @@ def served(saved_model, tmp_path_factory) -> Iterator[tuple[ServeProcess, Client
     install(saved_model, base, "ctr", 1)
     process = serve(base, "--header-timeout-ms", str(HEADER_SECONDS * 1000),
                     "--body-timeout-ms", str(BODY_SECONDS * 1000), "--max-connections", str(CONNECTIONS),
-                    "--allowed-host", "models.internal", "--request-timeout-ms", "20000")
+                    "--allowed-host", "models.internal", "--request-timeout-ms", "20000",
+                    "--max-buffered-bytes", str(BUFFERED))
     clients = Clients(process.url, process.grpc_target)
     try:
         yield process, clients
@@ -96,6 +98,26 @@ def test_connections_beyond_the_cap_get_503_until_some_close(served):
             sock.close()
     time.sleep(0.2)
     assert httpx.get(f"{clients.url}/healthz", timeout=10).status_code == 200
+
+
+def test_bodies_held_at_once_are_bounded(served):
+    process, clients = served
+    head = (f"POST /v1/models/ctr:predict HTTP/1.1\r\nHost: {clients.host}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 7000000\r\n\r\n").encode()
+    stalled = [connect(clients, head + b'{"instances": [') for _ in range(3)]  # 21 MB promised
+    try:
+        time.sleep(0.2)
+        refused = clients.http.post(f"{clients.url}/v1/models/ctr:predict", content=b" " * 7_000_000)
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        assert "bytes of request bodies are being read or served" in refused.json()["error"]
+        assert clients.rest({"instances": [GOOD_ROW]}) == 200  # small bodies still fit
+    finally:
+        for sock in stalled:
+            sock.close()
+    time.sleep(0.2)
+    fits = clients.http.post(f"{clients.url}/v1/models/ctr:predict", content=b" " * 7_000_000)
+    assert fits.status_code == 400 and "malformed JSON" in fits.text  # read and parsed: room again
+    assert process.health().json()["in_flight"] == 0
 
 
 @pytest.mark.parametrize("body", [
