@@ -73,6 +73,9 @@ def measure(nodes: int, repeats: int) -> list[tuple[str, float, str, str]]:
                    "--param", f"nodes={nodes}"]
         cold_cli = _wall(command)
         cached_cli = _median([_wall(command) for _ in range(repeats)])
+        plan = [starling, "plan", *command[2:]]
+        cached_plan = _median([_wall(plan) for _ in range(repeats)])
+        fingerprints = [_fingerprint_costs(pipeline_file) for _ in range(repeats)]
     mlmd_import = _median([sample[0] for sample in cold_in_process])
     cold = _median([sample[1] for sample in cold_in_process])
     cached = _median([sample[1] for sample in cached_in_process])
@@ -92,6 +95,15 @@ def measure(nodes: int, repeats: int) -> list[tuple[str, float, str, str]]:
          f"{cold_cli / bare:.0f}x bare Python start"),
         (f"`starling run`, fully cached, {nodes} nodes (process start included)", cached_cli,
          "< 1 s", _verdict(cached_cli, 1.0)),
+        (f"`starling plan`, fully cached, {nodes} nodes (process start included)", cached_plan,
+         "< 1 s", _verdict(cached_plan, 1.0)),
+        ("code fingerprint of a standard component, first in a process", _median(
+            [sample[0] for sample in fingerprints]), "-",
+         f"{int(fingerprints[0][2])} Starling files read and hashed"),
+        ("... again in the same process (remembered by size and mtime)", _median(
+            [sample[1] for sample in fingerprints]), "-", "a stat per file"),
+        (f"code fingerprints of the chain's {nodes} nodes (one function each)", _median(
+            [sample[3] for sample in fingerprints]), "-", "source of each function"),
     ]
 
 
@@ -116,6 +128,31 @@ def _in_process_run(pipeline_file: Path, root: str, nodes: int) -> tuple[float, 
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     mlmd_import, run = output.stdout.strip().splitlines()[-1].split()
     return float(mlmd_import), float(run)
+
+
+def _fingerprint_costs(pipeline_file: Path) -> tuple[float, float, float, float]:
+    """(first, repeated) seconds for CsvExampleGen's code fingerprint, its file count, and the
+    seconds for the chain's user components, in a fresh process."""
+    code = textwrap.dedent(f'''
+        import time
+        from components import CsvExampleGen
+        from pipelines.cli.loader import load_pipeline
+        gen = CsvExampleGen(input_base=".", pattern="*.csv")
+        started = time.perf_counter()
+        files = len(gen.component.code_parts)
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        gen.component.code_parts
+        again = time.perf_counter() - started
+        pipeline = load_pipeline({str(pipeline_file)!r}, {{"root": "unused"}})
+        started = time.perf_counter()
+        for node in pipeline.nodes:
+            node.component.code_parts
+        print(first, again, files, time.perf_counter() - started)
+    ''')
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    first, again, files, chain = output.stdout.strip().splitlines()[-1].split()
+    return float(first), float(again), float(files), float(chain)
 
 
 def _direct_calls(directory: Path, nodes: int) -> float:

@@ -58,3 +58,24 @@ def test_fully_cached_run_never_imports_tensorflow(tmp_path):
     assert first == {"status": ["COMPLETE"], "tensorflow_imported": True}
     second = _python(RUN_AND_REPORT, tmp_path)
     assert second == {"status": ["CACHED"], "tensorflow_imported": False}
+
+
+PLAN_AND_REPORT = '''
+import json, sys
+from pipelines.dsl.loading import load_pipeline
+from pipelines.metadata import MetadataStore, sqlite_config
+from pipelines.runner.plan import plan_pipeline
+pipeline = load_pipeline("pipeline.py")
+store = MetadataStore(sqlite_config(pipeline.metadata_path()), root=pipeline.root)
+print(json.dumps({"verdicts": sorted({line.verdict for line in plan_pipeline(pipeline, store)}),
+                  "tensorflow_imported": "tensorflow" in sys.modules}))
+'''
+
+
+def test_planning_a_cached_pipeline_never_imports_tensorflow(tmp_path):
+    (tmp_path / "data" / "day-1").mkdir(parents=True)
+    (tmp_path / "data" / "day-1" / "rows.csv").write_text("a,b\n1,2\n3,4\n")
+    (tmp_path / "pipeline.py").write_text(PIPELINE_FILE.replace("ROOT", str(tmp_path / "root"))
+                                          .replace("DATA", str(tmp_path / "data")))
+    _python(RUN_AND_REPORT, tmp_path)
+    assert _python(PLAN_AND_REPORT, tmp_path) == {"verdicts": ["CACHED"], "tensorflow_imported": False}
