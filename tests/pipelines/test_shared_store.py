@@ -38,3 +38,43 @@ def test_run_records_keep_64_bit_integers(fan_on_store):
     assert run.name == result.run_id and run.properties["status"] == "COMPLETE"
     assert run.properties["started_at_ms"] > 2**31  # 32-bit INT columns would refuse this
     assert abs(run.properties["finished_at_ms"] - run.created_at_ms) < 60_000
+
+
+CHECKOUT_PIPELINE = '''
+from pathlib import Path
+from pipelines import Input, Output, Parameter, Pipeline, component
+from pipelines.artifacts import Examples, Model
+import helpers
+
+@component
+def make(examples: Output[Examples], count: Parameter[int] = 4):
+    Path(examples.path("n.txt")).write_text(str(helpers.scaled(count)))
+
+@component
+def fit(examples: Input[Examples], model: Output[Model]):
+    Path(model.path("m.txt")).write_text(Path(examples.path("n.txt")).read_text())
+
+def create_pipeline(root: str):
+    made = make()
+    return Pipeline("checkouts", root, [made, fit(examples=made.outputs["examples"])])
+'''
+
+
+def test_two_checkouts_in_different_directories_share_one_store_and_root(
+        metadata_store_kind, request, tmp_path):
+    """A CI checkout and a colleague's clone: same code, other directories, one store and root."""
+    from pipelines.dsl.loading import load_pipeline
+
+    root = tmp_path / "shared-root"
+    results = []
+    for checkout in ("ci/build-1/project", "home/ana/project"):
+        project = tmp_path / checkout
+        project.mkdir(parents=True)
+        (project / "helpers.py").write_text("def scaled(n):\n    return 10 * n\n")
+        (project / "pipeline.py").write_text(CHECKOUT_PIPELINE)
+        pipeline = load_pipeline(str(project / "pipeline.py"), {"root": str(root)})
+        if metadata_store_kind == "mariadb":
+            pipeline.metadata = request.getfixturevalue("mariadb_metadata")
+        results.append(LocalRunner().run(pipeline))
+    assert set(statuses(results[0]).values()) == {"COMPLETE"}
+    assert set(statuses(results[1]).values()) == {"CACHED"}
