@@ -1,13 +1,23 @@
 """Evaluator with real TFMA: value thresholds, a baseline gate, and a threshold failing on one slice."""
 
+import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from components import Evaluator
-from pipelines import LocalRunner, Output, Parameter, Pipeline, component, latest_blessed_model
+from pipelines import (
+    ConsoleProgress,
+    LocalRunner,
+    Output,
+    Parameter,
+    Pipeline,
+    component,
+    latest_blessed_model,
+)
 from pipelines.artifacts import Examples, Model
 
 pytestmark = pytest.mark.e2e
@@ -105,10 +115,15 @@ def test_value_thresholds_then_baseline_gate_then_slice_gate(tmp_path):
     overall = next(s for s in summary["slices"] if s["slice"] == "Overall")
     assert overall["metrics"]["auc"]["diff"] < -0.02 and overall["metrics"]["auc"]["failed"]
     assert {(f["slice"], f["metric"]) for f in summary["failures"]} >= {("Overall", "auc_diff")}
-    assert "auc_diff on slice 'Overall'" in second.output("Evaluator", "blessing").properties["failures"]
+    assert "Overall: auc_diff -0." in second.output("Evaluator", "blessing").properties["failures"]
 
     # a model that is wrong on web traffic only: overall fine, the web slice fails its floor
-    third = LocalRunner().run(_pipeline(tmp_path, span=3, flip_on_web=True))
+    console = io.StringIO()
+    third = LocalRunner(listener=ConsoleProgress(console)).run(_pipeline(tmp_path, span=3, flip_on_web=True))
+    line = next(line for line in console.getvalue().splitlines() if "] ✗ Evaluator " in line)
+    assert re.search(r"✗ Evaluator +NOT BLESSED +\S+s  .*platform=web: auc 0\.\d+ \(needs >= 0\.6\)",
+                     line), line  # the failing thresholds, on the console
+    assert re.search(r"^Outcome: candidate NOT BLESSED \(.*platform=web: auc 0\.", console.getvalue(), re.M)
     summary = _summary(third)
     assert third.output("Evaluator", "blessing").blessed == 0
     failing_slices = {f["slice"] for f in summary["failures"] if f["metric"] == "auc"}
