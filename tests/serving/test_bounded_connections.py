@@ -154,7 +154,7 @@ def test_large_bodies_do_not_hold_small_requests(served):
     for sender in senders:
         sender.join()
     assert len(done) == 3
-    assert max(latencies) < 2.0, latencies  # before: held 3.6 s while the event loop built examples
+    assert max(latencies) < 2.5, latencies  # before: held 3.6-6.5 s while the event loop built examples
 
 
 def test_only_allowed_host_names_are_served(served):
