@@ -99,3 +99,26 @@ def _missing(component: Component, name: str) -> str:
         return (f"node '{component.name}': missing required input '{name}' "
                 f"(expected a channel of {port.artifact_type.TYPE_NAME})")
     return f"node '{component.name}': missing required argument '{name}'"
+
+
+def keywords_checked(label: str) -> Callable[[Factory], Factory]:
+    """Turns a misspelled or missing argument into a PipelineDefinitionError, not a TypeError.
+
+    For functions that take positional arguments too (e.g. `Pipeline.__init__`): the error names
+    the argument and the closest known name, e.g. `Pipeline has no argument 'node'; did you mean
+    'nodes'?`.
+    """
+    def decorate(function: Factory) -> Factory:
+        signature = inspect.signature(function)
+        accepted = [name for name in signature.parameters if name != "self"]
+
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            check_keywords(label, (), {name: None for name in kwargs if name not in accepted}, accepted)
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as error:
+                raise PipelineDefinitionError(f"{label}: {error}") from None
+            return function(*args, **kwargs)
+        return call  # type: ignore[return-value]
+    return decorate

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pipelines.dsl.arguments import keywords_checked
 from pipelines.dsl.locations import is_project_file
 from pipelines.dsl.node import Node
 from pipelines.errors import PipelineDefinitionError
@@ -60,6 +61,7 @@ class Pipeline:
         ['make']
     """
 
+    @keywords_checked("Pipeline")
     def __init__(
         self,
         name: str,

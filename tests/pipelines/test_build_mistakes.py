@@ -48,6 +48,13 @@ transform = Transform(examples=gen.outputs["examples"], module_file="pipeline.py
 pipeline = Pipeline("p", "ROOT", [gen, transform])''',
         "pipeline.py:5: invalid pipeline: node 'Transform': missing required input 'schema' "
         "(expected a channel of Schema)"),
+    "misspelled argument of Pipeline": (
+        '''gen = CsvExampleGen(input_base="data")
+pipeline = Pipeline("p", "ROOT", node=[gen])''',
+        "pipeline.py:5: invalid pipeline: Pipeline has no argument 'node'; did you mean 'nodes'?"),
+    "missing argument of Pipeline": (
+        '''pipeline = Pipeline("p", root="ROOT")''',
+        "pipeline.py:4: invalid pipeline: Pipeline: missing a required argument: 'nodes'"),
     "unresolvable module reference": (
         '''gen = CsvExampleGen(input_base="data")
 stats = StatisticsGen(examples=gen.outputs["examples"])
