@@ -14,12 +14,19 @@ from typing import Any
 
 from pipelines.dsl.loading import factory_parameters, load_pipeline
 from pipelines.errors import PipelineFileError
+from pipelines.kubeflow.checks import (
+    check_no_inline_secrets,
+    check_persistent_paths,
+    persistent_path_values,
+)
 from pipelines.kubeflow.codegen import (
+    ClusterSettings,
     CompileSettings,
     PipelineParameter,
     generate_module,
     kfp_parameter_type,
 )
+from pipelines.kubeflow.project_bundle import build_bundle
 
 DEFAULT_IMAGE = "starling:latest"
 
@@ -33,40 +40,63 @@ class CompiledPipeline:
     node_ids: list[str]
     parameters: list[PipelineParameter]
     source: str
+    project_files: tuple[str, ...] = ()  # shipped in the package, relative to their common directory
 
 
 def compile_pipeline(pipeline_file: str, output_path: str, *, image: str = DEFAULT_IMAGE,
                      metadata_url: str = "", params: dict[str, Any] | None = None,
                      pipeline_path_in_image: str | None = None,
-                     beam_args: list[str] | None = None) -> CompiledPipeline:
+                     beam_args: list[str] | None = None, cluster: ClusterSettings | None = None,
+                     allow_local_paths: bool = False,
+                     allow_inline_secrets: bool = False) -> CompiledPipeline:
     """Writes the KFP v2 YAML of the pipeline a file defines.
 
     Args:
         pipeline_file: The pipeline file (`pipeline` or `create_pipeline(**params)`).
         output_path: Where to write the YAML.
-        image: The container image every step runs in (built from the repo's Dockerfile).
+        image: The container image every step runs in (the generic Starling image is enough:
+            the project's files travel inside the package, see `project_bundle`).
         metadata_url: Optional MLMD store the steps record into and resolvers read
-            (`grpc://metadata-grpc-service.kubeflow:8080`, `mysql://...`, `sqlite:PATH`).
+            (`grpc://metadata-grpc-service.kubeflow:8080`, `mysql://USER@HOST/DB`, `sqlite:PATH`);
+            with it, an exit handler records the run's final status.
         params: Values for `create_pipeline`'s arguments; they become the KFP parameters'
             defaults. Parameters may change values, not the pipeline's shape.
-        pipeline_path_in_image: Where the steps find the pipeline file (default: as given).
+        pipeline_path_in_image: The pipeline file's path in the image: the project is baked
+            into the image and no project files are shipped in the package.
         beam_args: Beam arguments every step uses instead of the pipeline's own `beam_args`.
+        cluster: Kubernetes Secrets, volumes and the object-store endpoint of every step.
+        allow_local_paths: Accept absolute local paths for `root`, `data_root`, `serving_base`
+            (for `kfp-local` on this machine); relative paths are refused regardless.
+        allow_inline_secrets: Accept a password in `metadata_url` or a secret in `beam_args`.
+
+    Raises:
+        StarlingError: a secret would be written into the package, or a storage path would
+            vanish with the step's pod (see `checks`).
 
     Example:
-        >>> compile_pipeline("templates/quickstart/pipeline.py", "quickstart.yaml")  # doctest: +SKIP
+        >>> compile_pipeline("templates/quickstart/pipeline.py", "quickstart.yaml",
+        ...                  params={"root": "s3://bucket/quickstart"})  # doctest: +SKIP
     """
     from kfp import compiler
 
+    cluster = cluster or ClusterSettings()
+    check_no_inline_secrets(metadata_url, beam_args, allow_inline_secrets)
     params = dict(params or {})
     parameters = runtime_parameters(pipeline_file, params)
     pipeline = load_pipeline(pipeline_file, params)
-    settings = CompileSettings(pipeline_path_in_image or pipeline_file, image, metadata_url,
-                               None if beam_args is None else tuple(beam_args))
+    check_persistent_paths(
+        persistent_path_values(pipeline.root, [(p.name, p.default) for p in parameters]),
+        [mount for _, mount in cluster.volumes], allow_local_paths)
+    bundle = None if pipeline_path_in_image else build_bundle(pipeline_file, pipeline)
+    step_file = bundle.pipeline_path if bundle is not None else str(pipeline_path_in_image)
+    settings = CompileSettings(step_file, image, metadata_url,
+                               None if beam_args is None else tuple(beam_args), bundle, cluster)
     source = generate_module(pipeline, parameters, settings)
     with tempfile.TemporaryDirectory(prefix="starling-kfp-") as directory:
         module = _import_generated(source, directory)
         compiler.Compiler().compile(module.starling_pipeline, output_path)
-    return CompiledPipeline(output_path, pipeline.name, pipeline.node_ids, parameters, source)
+    return CompiledPipeline(output_path, pipeline.name, pipeline.node_ids, parameters, source,
+                            bundle.files if bundle else ())
 
 
 def runtime_parameters(pipeline_file: str, params: dict[str, Any]) -> list[PipelineParameter]:

@@ -13,17 +13,28 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from pipelines import storage
 from pipelines.artifacts import Artifact, artifact_class
 from pipelines.dsl.loading import load_pipeline
 from pipelines.dsl.node import Node
 from pipelines.dsl.pipeline import Pipeline
 from pipelines.errors import StarlingError
 from pipelines.kubeflow import artifact_types as kinds
-from pipelines.metadata import MetadataStore, config_from_url, sqlite_config
-from pipelines.runner.launcher import RunEnvironment, launch, process_identity
+from pipelines.kubeflow import project_bundle
+from pipelines.metadata import MetadataStore, config_from_url
+from pipelines.runner.launcher import RunEnvironment, launch
 from pipelines.runner.results import FAILED
+from pipelines.runner.run_lifecycle import (
+    check_required_inputs,
+    finish_run,
+    scratch_store,
+    start_run,
+    stored_run_result,
+)
 from pipelines.runner.signals import sigterm_as_interrupt
 
 if TYPE_CHECKING:
@@ -34,30 +45,79 @@ def run_step(*, pipeline_file: str, node_id: str, metadata_url: str, run_id: str
              params: dict[str, Any], inputs: dict[str, kfp_dsl.Artifact],
              outputs: dict[str, kfp_dsl.Artifact], reports: dict[str, kfp_dsl.HTML],
              summaries: dict[str, kfp_dsl.Markdown], metrics: dict[str, kfp_dsl.Metrics],
-             beam_args: list[str] | None = None) -> None:
+             beam_args: list[str] | None = None, project: kfp_dsl.Artifact | None = None,
+             project_sha256: str = "") -> None:
     """Runs the node `node_id` of the pipeline file with KFP artifacts as its inputs and outputs.
 
-    `beam_args`, when given (`starling compile --beam-args/--runner`), replace the pipeline's own.
+    `project`, when given, is the project's code shipped in the package (`project_bundle`):
+    checked against `project_sha256`, unpacked, and `pipeline_file` is found inside it; without
+    it, `pipeline_file` is a path in the image. `beam_args`, when given (`starling compile
+    --beam-args/--runner`), replace the pipeline's own.
 
     The node goes through the same launcher as a local run: driver, cache key, staging next to
-    the KFP output path, atomic rename into it, MLMD record. A cached result is passed on by
-    reference (downstream steps read the cached artifact's uri).
+    the KFP output path, atomic rename into it, MLMD record, and the run's record through
+    `run_lifecycle` (RUNNING when its first step starts; FAILED as soon as a step fails; the
+    exit handler's `finish_run_step` records the final status). A cached result is passed on
+    by reference (downstream steps read the cached artifact's uri).
 
     Raises:
         StarlingError: the node failed or halted (after its execution is recorded FAILED, or
             COMPLETE with `halted`); KFP then marks the step (and the run) failed.
     """
+    if project is not None:
+        pipeline_file = os.path.join(project_bundle.unpack(project.path, project_sha256), pipeline_file)
     pipeline = load_pipeline(pipeline_file, params)
     if beam_args is not None:
         pipeline.beam_args = list(beam_args)
-    node = pipeline.node(node_id)
-    env = _environment(pipeline, metadata_url, run_id)
+    with _store(metadata_url) as store:
+        _run_node(pipeline, pipeline.node(node_id), store, run_id, private=not metadata_url,
+                  io=(inputs, outputs, reports, summaries, metrics))
+
+
+def finish_run_step(*, metadata_url: str, run_id: str, pipeline_name: str,
+                    nodes: dict[str, str]) -> str:
+    """The exit handler's body: records the run's final status from what its steps recorded.
+
+    `nodes` maps every node id to its component name, in run order. Returns the status.
+    """
+    store = MetadataStore(config_from_url(metadata_url))
+    run_context = store.create_run_context(run_id, {"pipeline_name": pipeline_name,
+                                                    "orchestrator": "kubeflow"})
+    result = stored_run_result(store, pipeline_name, nodes, run_context, ended=True)
+    finish_run(store, run_context, result)
+    print(f"run {run_id}: {result.shown_status} " + ", ".join(
+        f"{count} {name}" for name, count in result.summary().items() if count))
+    return result.status
+
+
+@contextmanager
+def _store(metadata_url: str) -> Iterator[MetadataStore]:
+    """The shared store at `metadata_url`, or a private scratch one removed after the step."""
+    if metadata_url:
+        yield MetadataStore(config_from_url(metadata_url))
+    else:
+        with scratch_store() as store:
+            yield store
+
+
+_StepIO = tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def _run_node(pipeline: Pipeline, node: Node, store: MetadataStore, run_id: str, private: bool,
+              io: _StepIO) -> None:
+    inputs, outputs, reports, summaries, metrics = io
+    contexts = start_run(store, pipeline, run_id, orchestrator="kubeflow",
+                         root=storage.absolute(pipeline.root))
+    scratch = os.path.join(tempfile.gettempdir(), "starling-scratch")
+    env = RunEnvironment(pipeline.name, storage.absolute(pipeline.root), run_id, store, contexts,
+                         tuple(pipeline.beam_args), pipeline.enable_cache, scratch,
+                         project_dir=pipeline.project_dir)
     starling_inputs = {port: to_starling(artifact) for port, artifact in inputs.items()}
-    if not metadata_url:  # a private scratch store: ids from other steps' stores mean nothing here
+    if private:  # a private scratch store: ids from other steps' stores mean nothing here
         for artifact in starling_inputs.values():
             if artifact is not None:
                 artifact.id = None
-    _check_required_inputs(node, starling_inputs)
+    check_required_inputs(node, starling_inputs, "its resolver found no artifact")
     output_uris = None if node.is_resolver else {name: kfp.path for name, kfp in outputs.items()}
     for path in (output_uris or {}).values():
         _remove_if_empty(path)
@@ -71,6 +131,10 @@ def run_step(*, pipeline_file: str, node_id: str, metadata_url: str, run_id: str
         if artifact is not None and not node.is_resolver:
             _publish_reports(name, artifact, reports, summaries, metrics)
     if result.status == FAILED:
+        if not private:  # the run is FAILED (or HALTED) now; the exit handler confirms it at the end
+            nodes = {n.id: n.component.name for n in pipeline.ordered_nodes}
+            finish_run(store, contexts[1], stored_run_result(store, pipeline.name, nodes, contexts[1],
+                                                              ended=False))
         raise StarlingError(f"node '{node.id}' failed: {result.error}")
 
 
@@ -109,34 +173,10 @@ def write_metadata(kfp_artifact: kfp_dsl.Artifact, artifact: Artifact | None,
         kfp_artifact.metadata[kinds.REFERENCE_URI_KEY] = artifact.uri
 
 
-def _environment(pipeline: Pipeline, metadata_url: str, run_id: str) -> RunEnvironment:
-    """The step's run environment: the shared store at `metadata_url`, or a private scratch one."""
-    scratch = os.path.join(tempfile.gettempdir(), "starling-scratch")
-    if metadata_url:
-        store = MetadataStore(config_from_url(metadata_url))
-    else:
-        os.makedirs(scratch, exist_ok=True)
-        handle, path = tempfile.mkstemp(suffix=".sqlite", dir=scratch)
-        os.close(handle)
-        store = MetadataStore(sqlite_config(path))
-    contexts = [store.pipeline_context(pipeline.name),
-                store.create_run_context(run_id, {"pipeline_name": pipeline.name,
-                                                  "orchestrator": "kubeflow", **process_identity()})]
-    return RunEnvironment(pipeline.name, os.path.abspath(pipeline.root), run_id, store, contexts,
-                          tuple(pipeline.beam_args), pipeline.enable_cache, scratch,
-                          project_dir=pipeline.project_dir)
-
-
 def _remove_if_empty(path: str) -> None:
     """KFP may create an output directory in advance; the launcher renames staging into it."""
     if os.path.isdir(path) and not os.listdir(path):
         os.rmdir(path)
-
-
-def _check_required_inputs(node: Node, inputs: dict[str, Artifact | None]) -> None:
-    for port, artifact in inputs.items():
-        if artifact is None and not node.component.signature.inputs[port].optional:
-            raise StarlingError(f"node '{node.id}' input '{port}' is empty: its resolver found no artifact")
 
 
 def _publish_reports(name: str, artifact: Artifact, reports: dict[str, kfp_dsl.HTML],

@@ -44,6 +44,9 @@ def get_value(source: metadata_store_pb2.Value) -> Any:
 
 def stored_uri(uri: str, root: str | None) -> str:
     """The uri as stored: relative to `root` when inside it, so a moved root keeps its artifacts."""
+    if root and uri and "://" in root:  # an object-store root (s3://bucket/runs): URIs inside it
+        base = root.rstrip("/")
+        return uri[len(base) + 1:] if uri.startswith(base + "/") else uri
     if root and uri and os.path.isabs(uri):
         base = os.path.abspath(root)
         if uri == base or uri.startswith(os.path.join(base, "")):
@@ -54,6 +57,8 @@ def stored_uri(uri: str, root: str | None) -> str:
 def resolved_uri(uri: str, root: str | None) -> str:
     """A stored uri made usable: a relative one is joined to `root` (absolute and URLs as they are)."""
     if root and uri and not os.path.isabs(uri) and "://" not in uri:
+        if "://" in root:
+            return f"{root.rstrip('/')}/{uri}"
         return os.path.normpath(os.path.join(os.path.abspath(root), uri))
     return uri
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from pipelines.errors import MetadataError
 from pipelines.metadata.sqlite_file import check_sqlite_file, corruption, roll_back_hot_journal
 
+PASSWORD_ENV = "STARLING_METADATA_PASSWORD"  # a MySQL store's password when its URL has none
+
 if TYPE_CHECKING:
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
@@ -64,6 +66,8 @@ def config_from_url(url: str) -> StoreConfig:
     """A store config from a URL.
 
     Accepted: `sqlite:PATH`, `mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, `grpc://HOST:PORT`.
+    A MySQL URL without a password takes `$STARLING_METADATA_PASSWORD` (on Kubeflow, mapped
+    from a Kubernetes Secret), so no password needs to be written anywhere.
 
     Raises:
         MetadataError: the URL has another scheme or misses a part.
@@ -78,8 +82,9 @@ def config_from_url(url: str) -> StoreConfig:
         return sqlite_config(url[len("sqlite:"):])
     parts = urlsplit(url)
     if parts.scheme == "mysql" and parts.hostname and parts.path.strip("/") and parts.username:
+        password = unquote(parts.password or "") or os.environ.get(PASSWORD_ENV, "")
         return mysql_config(parts.hostname, parts.path.strip("/"), unquote(parts.username),
-                            unquote(parts.password or ""), parts.port or 3306)
+                            password, parts.port or 3306)
     if parts.scheme == "grpc" and parts.hostname:
         return grpc_config(parts.hostname, parts.port or 8080)
     raise MetadataError(

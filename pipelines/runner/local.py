@@ -12,12 +12,13 @@ from pipelines.dsl.node import Node
 from pipelines.dsl.pipeline import Pipeline
 from pipelines.errors import MetadataError, StarlingError
 from pipelines.metadata.connection import sqlite_config
-from pipelines.metadata.store import MetadataStore, now_ms
+from pipelines.metadata.store import MetadataStore
 from pipelines.runner.launcher import RunEnvironment, process_identity
 from pipelines.runner.node_execution import run_node
 from pipelines.runner.progress import RunListener
 from pipelines.runner.recovery import exclusive_run, mark_run_failed
-from pipelines.runner.results import CANCELLED, COMPLETE, FAILED, NodeResult, RunResult
+from pipelines.runner.results import CANCELLED, FAILED, NodeResult, RunResult
+from pipelines.runner.run_lifecycle import finish_run, run_status, start_run
 from pipelines.runner.signals import sigterm_as_interrupt
 
 
@@ -78,7 +79,7 @@ class LocalRunner:
                     self._run_in_order(pipeline, env, results)
                 else:
                     self._run_concurrently(pipeline, env, results)
-            status = FAILED if any(r.status == FAILED for r in results.values()) else COMPLETE
+            status = run_status(results)
         except KeyboardInterrupt:
             status = CANCELLED
             raise
@@ -93,9 +94,7 @@ class LocalRunner:
         result = RunResult(env.run_id, pipeline.name, status, ordered, time.time() - started,
                            env.store.location)
         try:
-            env.store.update_context(env.contexts[1], {
-                "status": status, "finished_at_ms": now_ms(), "duration_s": result.duration_s,
-                **{f"n_{name}": count for name, count in result.summary().items()}})
+            finish_run(env.store, env.contexts[1], result)
         except MetadataError as error:  # e.g. a full disk: FAILED, recorded if the store allows it
             result.status = FAILED
             mark_run_failed(env.store, env.contexts[1].id, f"the run's record could not be written: {error}")
@@ -109,14 +108,11 @@ class LocalRunner:
                               root=pipeline.root)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_id = f"{pipeline.name}-{stamp}-{uuid.uuid4().hex[:6]}"
-        pipeline_context = store.pipeline_context(pipeline.name)
-        run_context = store.create_run_context(run_id, {
-            "pipeline_name": pipeline.name, "status": "RUNNING", "started_at_ms": now_ms(),
-            "root": os.path.abspath(pipeline.root), "n_nodes": len(pipeline.nodes),
-            **process_identity()})
+        contexts = start_run(store, pipeline, run_id, orchestrator="local",
+                             root=os.path.abspath(pipeline.root), identity=process_identity())
         use_cache = pipeline.enable_cache if enable_cache is None else enable_cache
         return RunEnvironment(pipeline.name, os.path.abspath(pipeline.root), run_id, store,
-                              [pipeline_context, run_context], tuple(pipeline.beam_args), use_cache,
+                              contexts, tuple(pipeline.beam_args), use_cache,
                               project_dir=pipeline.project_dir)
 
     def _run_one(self, node: Node, env: RunEnvironment,

@@ -44,7 +44,7 @@ def evaluate(model: Input[Model], evaluation: Output[ModelEvaluation]):
     Path(evaluation.path("metrics.json")).write_text(json.dumps({"weight": weight, "auc": 0.75}))
     Path(evaluation.path("report.html")).write_text("<table><tr><td>auc</td></tr></table>")
 
-def create_pipeline(span: int = 1, fail: bool = False, root: str = "unused"):
+def create_pipeline(span: int = 1, fail: bool = False, root: str = "unused"):  # tests pass root
     gen = make(span=span)
     stats = describe(examples=gen.outputs["examples"])
     base = latest_model(pinned_to=gen.outputs["examples"])
@@ -57,9 +57,17 @@ def create_pipeline(span: int = 1, fail: bool = False, root: str = "unused"):
 
 @pytest.fixture
 def pipeline_file(tmp_path):
-    path = tmp_path / "pipeline.py"
+    path = tmp_path / "project" / "pipeline.py"
+    path.parent.mkdir()
     path.write_text(textwrap.dedent(PIPELINE))
     return str(path)
+
+
+def compile_here(pipeline_file, package, root, **options):
+    """Compiles for a kfp.local run on this machine: an absolute local root is allowed."""
+    params = {"root": str(root), **options.pop("params", {})}
+    return compile_pipeline(str(pipeline_file), str(package), params=params, allow_local_paths=True,
+                            **options)
 
 
 def _outputs(root, step, output):
@@ -72,13 +80,14 @@ def test_compiled_yaml_loads_back_and_names_every_node_and_parameter(pipeline_fi
     from kfp import components
 
     package = str(tmp_path / "p.yaml")
-    compiled = compile_pipeline(pipeline_file, package, image="registry.example/starling:1")
+    compiled = compile_here(pipeline_file, package, tmp_path / "root", image="registry.example/starling:1")
     assert compiled.node_ids == ["make", "describe", "latest_model", "train", "evaluate"]
     loaded = components.load_component_from_file(package)
     assert loaded.name == "kfp-test"
     spec = yaml.safe_load(Path(package).read_text())
     tasks = spec["root"]["dag"]["tasks"]
-    assert {task["taskInfo"]["name"] for task in tasks.values()} == set(compiled.node_ids)
+    assert {task["taskInfo"]["name"] for task in tasks.values()} == {*compiled.node_ids, "project files"}
+    assert compiled.project_files == ("pipeline.py",)
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == {"span", "fail", "root"}
     assert tasks["node-train"]["cachingOptions"] == {}  # caching turned off for this node
     assert tasks["node-make"]["cachingOptions"] == {"enableCache": True}
@@ -91,7 +100,7 @@ def test_compiled_yaml_loads_back_and_names_every_node_and_parameter(pipeline_fi
 def test_compiled_pipeline_runs_under_kfp_local_with_reports_metrics_and_lineage(pipeline_file, tmp_path):
     package = str(tmp_path / "p.yaml")
     store_path = tmp_path / "metadata.sqlite"
-    compile_pipeline(pipeline_file, package, metadata_url=f"sqlite:{store_path}")
+    compile_here(pipeline_file, package, tmp_path / "root", metadata_url=f"sqlite:{store_path}")
     first_root, second_root = tmp_path / "kfp1", tmp_path / "kfp2"
     run_locally(package, str(first_root), {"span": 1})
 
@@ -121,7 +130,7 @@ def test_compiled_pipeline_runs_under_kfp_local_with_reports_metrics_and_lineage
 
 def test_failing_node_fails_the_kfp_local_run_with_its_message(pipeline_file, tmp_path, capfd):
     package = str(tmp_path / "p.yaml")
-    compile_pipeline(pipeline_file, package)
+    compile_here(pipeline_file, package, tmp_path / "root")
     with pytest.raises(RuntimeError):
         run_locally(package, str(tmp_path / "kfp"), {"fail": True})
     captured = capfd.readouterr()
@@ -130,7 +139,8 @@ def test_failing_node_fails_the_kfp_local_run_with_its_message(pipeline_file, tm
 
 def test_compile_cli_and_missing_default(tmp_path, pipeline_file, capsys):
     out = tmp_path / "cli.yaml"
-    assert main(["compile", pipeline_file, "--target", "kubeflow", "-o", str(out),
+    assert main(["compile", pipeline_file, "--target", "kubeflow", "-o", str(out), "--allow-local-paths",
+                 "--param", f"root={tmp_path / 'root'}",
                  "--param", "span=4"]) == 0
     assert "Compiled pipeline 'kfp_test' (5 steps)" in capsys.readouterr().out
     spec = yaml.safe_load(out.read_text())
@@ -143,7 +153,7 @@ def test_compile_cli_and_missing_default(tmp_path, pipeline_file, capsys):
 
 def test_submit_reports_unreachable_host_and_bad_arguments(tmp_path, pipeline_file, capsys):
     package = tmp_path / "p.yaml"
-    compile_pipeline(pipeline_file, str(package))
+    compile_here(pipeline_file, str(package), tmp_path / "root")
     assert main(["submit", str(package), "--host", "http://127.0.0.1:9"]) == 2
     assert "cannot submit to Kubeflow Pipelines at http://127.0.0.1:9" in capsys.readouterr().err
     assert main(["submit", str(tmp_path / "missing.yaml"), "--host", "http://127.0.0.1:9"]) == 2
@@ -157,7 +167,7 @@ def test_submit_schedule_makes_a_recurring_run_with_a_checked_cron(tmp_path, pip
 
     assert kfp_cron("0 6 * * *") == "0 0 6 * * *" and kfp_cron("0 0 6 * * *") == "0 0 6 * * *"
     package = tmp_path / "p.yaml"
-    compile_pipeline(pipeline_file, str(package))
+    compile_here(pipeline_file, str(package), tmp_path / "root")
     assert main(["submit", str(package), "--host", "http://127.0.0.1:9", "--schedule", "daily"]) == 2
     assert "--schedule 'daily': expected a cron expression" in capsys.readouterr().err
     assert main(["submit", str(package), "--host", "http://127.0.0.1:9",
@@ -168,7 +178,7 @@ def test_submit_schedule_makes_a_recurring_run_with_a_checked_cron(tmp_path, pip
 def test_kfp_steps_go_through_the_launcher_cache_keys_staging_and_cache_hits(pipeline_file, tmp_path):
     package = str(tmp_path / "p.yaml")
     store_path = tmp_path / "metadata.sqlite"
-    compile_pipeline(pipeline_file, package, metadata_url=f"sqlite:{store_path}")
+    compile_here(pipeline_file, package, tmp_path / "root", metadata_url=f"sqlite:{store_path}")
     run_locally(package, str(tmp_path / "kfp1"), {"span": 1})
     run_locally(package, str(tmp_path / "kfp2"), {"span": 1})  # the same data again
 
@@ -222,7 +232,7 @@ def test_a_halt_on_kubeflow_keeps_the_verdict_and_stops_the_run_as_locally(tmp_p
     pipeline_file = tmp_path / "halting.py"
     pipeline_file.write_text(HALTING_PIPELINE)
     package, store_path = str(tmp_path / "h.yaml"), tmp_path / "metadata.sqlite"
-    compile_pipeline(str(pipeline_file), package, metadata_url=f"sqlite:{store_path}")
+    compile_here(str(pipeline_file), package, tmp_path / "root", metadata_url=f"sqlite:{store_path}")
     with pytest.raises(RuntimeError):
         run_locally(package, str(tmp_path / "kfp"), {})
     store = MetadataStore(sqlite_config(store_path))
