@@ -11,11 +11,11 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from pipelines.hosts import AllowedHosts, HostCheck
 from serving.admission import AdaptiveLimiter, LimiterOptions
 from serving.app import DEFAULT_MAX_BODY_BYTES, RestApi
 from serving.batcher import Batcher, BatchingOptions
 from serving.connections import ConnectionLimits, bounded_protocol
-from serving.hosts import AllowedHosts, HostCheck
 from serving.inference import Inference
 from serving.loaded_model import LoadedModel
 from serving.metrics import ServerMetrics

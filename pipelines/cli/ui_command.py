@@ -25,6 +25,9 @@ def add_ui_command(subparsers: argparse._SubParsersAction) -> None:
                        help="sqlite:PATH, mysql://USER:PASSWORD@HOST:PORT/DATABASE or grpc://HOST:PORT")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a Host name to answer besides loopback names and IP addresses "
+                             "(repeatable; *.example.com for subdomains, * for any)")
     parser.add_argument("--serving-url", metavar="URL",
                         help="a model server's REST address (e.g. http://127.0.0.1:8501) whose "
                              "AVAILABLE versions the Models page shows")
@@ -51,7 +54,7 @@ def run_ui(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise StarlingError(f"--port must be between 1 and 65535, got {args.port}")
     source = _source(args)
-    app = create_app(source, serving_url=args.serving_url)
+    app = create_app(source, serving_url=args.serving_url, allowed_hosts=args.allowed_host)
     print(f"Starling UI on http://{args.host}:{args.port}/  (metadata: {source.location}; "
           "Ctrl-C stops)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

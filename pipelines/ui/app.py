@@ -15,11 +15,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from pipelines.hosts import AllowedHosts, HostCheck
 from pipelines.ui import api, pages  # pages imports ids, which registers `{...:store_id}`
 from pipelines.ui.queries import NotFound
 from pipelines.ui.source import StoreSource, StoreUnavailable
 from pipelines.ui.templating import environment
-from serving.hosts import AllowedHosts, HostCheck
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 
@@ -38,7 +38,7 @@ def create_app(source: StoreSource, serving_url: str | None = None,
 
     It answers only requests whose Host is a loopback name, an IP address, one of
     `allowed_hosts` or a name in `$STARLING_ALLOWED_HOSTS` (a DNS rebinding guard; see
-    serving/hosts.py); ids too long to be store ids are 404s (see ids.py).
+    pipelines/hosts.py); ids too long to be store ids are 404s (see ids.py).
 
     Example:
         >>> from pipelines.ui import StoreSource, create_app

@@ -14,6 +14,7 @@ HEAVY = ("tensorflow", "tf_keras", "apache_beam", "tensorflow_data_validation", 
 MAY_IMPORT = {
     "pipelines.errors": set(),
     "pipelines.environment": set(),
+    "pipelines.hosts": set(),
     "pipelines.artifacts": {"pipelines.errors"},
     "pipelines.dsl": set(),
     "pipelines.metadata": set(),

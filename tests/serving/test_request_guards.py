@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.hosts import ENVIRONMENT_VARIABLE, AllowedHosts
 from serving.errors import ClientError
-from serving.hosts import ENVIRONMENT_VARIABLE, AllowedHosts
 from serving.rest_bodies import parse_json
 
 

@@ -19,8 +19,8 @@ SCRIPT = "<script>alert(1)</script>"
 @pytest.fixture(scope="session", autouse=True)
 def test_client_host_allowed():
     """Starlette's TestClient sends `Host: testserver`: allowed in these tests, as a deployment
-    would allow its own name (the UI refuses unknown Host names; see serving/hosts.py)."""
-    from serving.hosts import ENVIRONMENT_VARIABLE
+    would allow its own name (the UI refuses unknown Host names; see pipelines/hosts.py)."""
+    from pipelines.hosts import ENVIRONMENT_VARIABLE
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(ENVIRONMENT_VARIABLE, "testserver")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from pipelines.hosts import ENVIRONMENT_VARIABLE
 from pipelines.ui import StoreSource, create_app
-from serving.hosts import ENVIRONMENT_VARIABLE
 
 TOO_BIG = "99999999999999999999999"
 

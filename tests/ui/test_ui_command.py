@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -40,12 +41,20 @@ def test_starling_ui_serves_the_runs_of_a_root(tiny_root):
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli.main", "ui", "--root", str(tiny_root),
-         "--port", str(port)], stderr=subprocess.PIPE, text=True)
+         "--port", str(port), "--allowed-host", "ui.example.com"], stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if k != "STARLING_ALLOWED_HOSTS"})
     try:
         status, body = _get(f"http://127.0.0.1:{port}/api/runs")
         assert status == 200 and len(json.loads(body)["runs"]) == 3
         status, page = _get(f"http://127.0.0.1:{port}/runs")
         assert status == 200 and "tiny" in page
+        for host, expected in (("ui.example.com", 200), ("attacker.example", 400)):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/runs", headers={"Host": host})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    assert response.status == expected
+            except urllib.error.HTTPError as error:
+                assert error.code == expected, host
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=20)
