@@ -11,6 +11,7 @@ from pipelines.cli.main import main
 from pipelines.kubeflow import compile_pipeline
 from pipelines.kubeflow.client import run_locally
 from pipelines.metadata import MetadataStore, lineage, sqlite_config
+from pipelines.runner.outcomes import recorded_status
 
 PIPELINE = '''
 import json
@@ -237,6 +238,7 @@ def test_a_halt_on_kubeflow_keeps_the_verdict_and_stops_the_run_as_locally(tmp_p
         run_locally(package, str(tmp_path / "kfp"), {})
     store = MetadataStore(sqlite_config(store_path))
     [run] = store.list_runs("halting")
+    assert recorded_status(run.properties) == "HALTED"  # as a local run would show it
     states = {e.node_id: (e.state, e.properties.get("halted")) for e in store.executions_of_run(run.id)}
     assert states == {"make": ("COMPLETE", None),
                       "gate": ("COMPLETE", "anomalies found: drift in 'n'")}
