@@ -142,6 +142,7 @@ def test_large_bodies_do_not_hold_small_requests(served):
         done.append(time.monotonic())
 
     senders = [threading.Thread(target=send_big) for _ in range(3)]
+    big_started = time.monotonic()
     for sender in senders:
         sender.start()
     time.sleep(0.5)  # the big bodies are in; their parsing and examples are under way
@@ -154,7 +155,11 @@ def test_large_bodies_do_not_hold_small_requests(served):
     for sender in senders:
         sender.join()
     assert len(done) == 3
-    assert max(latencies) < 2.5, latencies  # before: held 3.6-6.5 s while the event loop built examples
+    # Before the fix the event loop built the big bodies' examples, so a small request waited
+    # for most of that (3.6-6.5 s, idle machine). Judged against the big bodies' own time in the
+    # same run, so a loaded machine (CI's other tests) slows both alike.
+    big_seconds = max(done) - big_started
+    assert max(latencies) < 0.5 * big_seconds, (latencies, big_seconds)
 
 
 def test_only_allowed_host_names_are_served(served):
