@@ -179,3 +179,25 @@ def test_the_evaluation_report_is_shown_at_its_full_height(page, ui_url, demo_st
     assert frame.evaluate("f => f.contentWindow.innerHeight >= "
                           "f.contentDocument.documentElement.scrollHeight")
     page.screenshot(path=str(tmp_path / "evaluation_full.png"), full_page=True)
+
+
+def test_a_halted_run_shows_halted_and_opens_on_the_halting_node(page, tmp_path):
+    from pipelines import LocalRunner
+    from pipelines.dsl.loading import load_pipeline
+    from tests.ui.test_outcome_routes import PIPELINE_FILE
+
+    params = {"root": str(tmp_path / "root"), "serving_base": str(tmp_path / "serving")}
+    LocalRunner().run(load_pipeline(PIPELINE_FILE, {**params, "span": 1}))
+    halted = LocalRunner().run(load_pipeline(PIPELINE_FILE, {**params, "span": 2, "halt": True}))
+    with serving(create_app(StoreSource.from_root(params["root"]))) as url:
+        page.goto(f"{url}/runs")
+        row = page.locator("table.runs tr", has=page.get_by_role("link", name=halted.run_id))
+        assert row.locator(".badge.halted").inner_text() == "HALTED"
+        row.get_by_role("link", name=halted.run_id).click()
+        page.wait_for_url(re.compile(f"/runs/{halted.run_id}$"))
+        assert page.locator("#run-status").inner_text() == "HALTED"
+        node = page.locator("#run-graph g[data-key='make_data']")
+        assert {"status-halted", "selected"} <= set(node.get_attribute("class").split())
+        panel = page.locator(f"#node-{halted.nodes['make_data'].execution_id}")
+        assert panel.is_visible() and "values out of range" in panel.locator(".error-message").inner_text()
+        page.screenshot(path=str(tmp_path / "halted_run.png"), full_page=True)
