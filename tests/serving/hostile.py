@@ -7,10 +7,11 @@ name, or `"gone"` when it hung up before any answer (so no answer exists).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -130,3 +131,17 @@ def mixed_clients(clients: Clients) -> dict[str, tuple[Callable[[], object], set
         "grpc cancel": (lambda: clients.grpc_cancelled(clients.predict_request([example(delay_ms=500)])),
                         {"gone"}),
     }
+
+
+@contextlib.contextmanager
+def served_with_clients(base: Any, *flags: str) -> Iterator[tuple[Any, Clients]]:
+    """`starling serve` over `base` with `flags`, and clients of it; both closed after the block."""
+    from tests.serving.serve_process import serve
+
+    process = serve(base, *flags)
+    clients = Clients(process.url, process.grpc_target)
+    try:
+        yield process, clients
+    finally:
+        clients.close()
+        process.stop()

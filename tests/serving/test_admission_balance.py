@@ -17,8 +17,16 @@ import pytest
 
 from tests.e2e.test_serving_e2e import wait_for
 from tests.serving.fixture_model import install
-from tests.serving.hostile import GARBAGE, GOOD_ROW, Clients, b64_body, example, mixed_clients
-from tests.serving.serve_process import ServeProcess, serve
+from tests.serving.hostile import (
+    GARBAGE,
+    GOOD_ROW,
+    Clients,
+    b64_body,
+    example,
+    mixed_clients,
+    served_with_clients,
+)
+from tests.serving.serve_process import ServeProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -30,13 +38,9 @@ def served(request, saved_model, tmp_path_factory) -> Iterator[tuple[ServeProces
     install(saved_model, base, "ctr", 1)
     shutil.rmtree(install(saved_model, base, "nospec", 1) / "assets.extra")
     flags = ["--request-timeout-ms", "1500", "--batch-timeout-ms", "5"]
-    process = serve(base, *flags, *(["--no-batching"] if request.param == "no-batching" else []))
-    clients = Clients(process.url, process.grpc_target)
-    try:
-        yield process, clients
-    finally:
-        clients.close()
-        process.stop()
+    flags += ["--no-batching"] if request.param == "no-batching" else []
+    with served_with_clients(base, *flags) as pair:
+        yield pair
 
 
 def settled(process: ServeProcess, clients: Clients) -> None:

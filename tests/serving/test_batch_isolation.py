@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from tests.serving.fixture_model import install
-from tests.serving.hostile import GARBAGE, GOOD_ROW, NOT_UTF8, Clients, b64_body, example
-from tests.serving.serve_process import ServeProcess, serve
+from tests.serving.hostile import GARBAGE, GOOD_ROW, NOT_UTF8, Clients, b64_body, example, served_with_clients
+from tests.serving.serve_process import ServeProcess
 
 pytestmark = pytest.mark.e2e
 ROUNDS = 8
@@ -30,13 +30,8 @@ def served(saved_model, tmp_path_factory) -> Iterator[tuple[ServeProcess, Client
     base = tmp_path_factory.mktemp("isolation")
     install(saved_model, base, "ctr", 1)
     shutil.rmtree(install(saved_model, base, "nospec", 1) / "assets.extra")
-    process = serve(base, "--batch-timeout-ms", "20")
-    clients = Clients(process.url, process.grpc_target)
-    try:
-        yield process, clients
-    finally:
-        clients.close()
-        process.stop()
+    with served_with_clients(base, "--batch-timeout-ms", "20") as pair:
+        yield pair
 
 
 def rest_error(clients: Clients, body: dict, model: str = "ctr") -> tuple[int, str]:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from tests.serving.fixture_model import install
-from tests.serving.hostile import GOOD_ROW, Clients, example
-from tests.serving.serve_process import ServeProcess, serve
+from tests.serving.hostile import GOOD_ROW, Clients, example, served_with_clients
+from tests.serving.serve_process import ServeProcess
 
 pytestmark = pytest.mark.e2e
 HEADER_SECONDS, BODY_SECONDS, CONNECTIONS = 1.0, 1.5, 16
@@ -25,16 +25,11 @@ BUFFERED = 24_000_000  # three 7 MB bodies at once, not four
 def served(saved_model, tmp_path_factory) -> Iterator[tuple[ServeProcess, Clients]]:
     base = tmp_path_factory.mktemp("bounded")
     install(saved_model, base, "ctr", 1)
-    process = serve(base, "--header-timeout-ms", str(HEADER_SECONDS * 1000),
-                    "--body-timeout-ms", str(BODY_SECONDS * 1000), "--max-connections", str(CONNECTIONS),
-                    "--allowed-host", "models.internal", "--request-timeout-ms", "20000",
-                    "--max-buffered-bytes", str(BUFFERED))
-    clients = Clients(process.url, process.grpc_target)
-    try:
-        yield process, clients
-    finally:
-        clients.close()
-        process.stop()
+    with served_with_clients(base, "--header-timeout-ms", str(HEADER_SECONDS * 1000),
+                             "--body-timeout-ms", str(BODY_SECONDS * 1000),
+                             "--max-connections", str(CONNECTIONS), "--allowed-host", "models.internal",
+                             "--request-timeout-ms", "20000", "--max-buffered-bytes", str(BUFFERED)) as pair:
+        yield pair
 
 
 def connect(clients: Clients, sent: bytes = b"") -> socket.socket:
