@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -14,6 +12,10 @@ from pipelines.artifacts import Artifact
 from pipelines.errors import MetadataError
 from pipelines.metadata import codec
 from pipelines.metadata.connection import connect, describe
+from pipelines.metadata.records import ExecutionRecord, RunRecord, now_ms, quoted, run_record
+
+__all__ = ["PIPELINE_CONTEXT", "RUN_CONTEXT", "ExecutionRecord", "MetadataStore", "RunRecord", "now_ms",
+           "quoted"]
 
 if TYPE_CHECKING:
     from ml_metadata.metadata_store import metadata_store
@@ -24,33 +26,6 @@ if TYPE_CHECKING:
 
 PIPELINE_CONTEXT = "pipeline"
 RUN_CONTEXT = "pipeline_run"
-
-
-@dataclasses.dataclass
-class ExecutionRecord:
-    """One execution as stored: its node, component, state and custom properties."""
-
-    id: int
-    component: str
-    state: str
-    properties: dict[str, Any]
-    created_at_ms: int
-    updated_at_ms: int
-
-    @property
-    def node_id(self) -> str:
-        """The pipeline node that ran."""
-        return str(self.properties.get("node_id", self.component))
-
-
-@dataclasses.dataclass
-class RunRecord:
-    """One pipeline run (an MLMD context of type pipeline_run) with its summary properties."""
-
-    id: int
-    name: str
-    properties: dict[str, Any]
-    created_at_ms: int
 
 
 class MetadataStore:
@@ -390,7 +365,7 @@ class MetadataStore:
                                              filter_query=query)
         with self._mlmd("get_contexts"):
             contexts = self._store.get_contexts(list_options=options)
-        return [_run_record(context) for context in contexts]
+        return [run_record(context) for context in contexts]
 
     def run(self, run_name: str) -> RunRecord:
         """One run by its name (run id).
@@ -402,29 +377,13 @@ class MetadataStore:
             context = self._store.get_context_by_type_and_name(RUN_CONTEXT, run_name)
         if context is None:
             raise MetadataError(f"no run named '{run_name}' in {self.location}")
-        return _run_record(context)
-
-
-def _run_record(context: Context) -> RunRecord:
-    return RunRecord(context.id, context.name,
-                     {k: codec.get_value(v) for k, v in context.custom_properties.items()},
-                     context.create_time_since_epoch)
+        return run_record(context)
 
 
 def _sqlite_directory(config: Any) -> str | None:
     sqlite = getattr(config, "sqlite", None)
     filename = getattr(sqlite, "filename_uri", "") if sqlite is not None else ""
     return os.path.dirname(os.path.abspath(filename)) if filename else None
-
-
-def quoted(text: str) -> str:
-    """A string literal for an MLMD filter query (quotes and backslashes escaped)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def now_ms() -> int:
-    """Milliseconds since the epoch, as MLMD records times."""
-    return int(time.time() * 1000)
 
 
 def _ports_of(event: Event) -> list[str]:
