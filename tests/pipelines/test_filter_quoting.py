@@ -50,8 +50,9 @@ def test_latest_executions_of_a_node_whose_id_holds_a_quote(tmp_path):
 
 def test_artifacts_command_lists_nothing_for_an_injected_type(tmp_path, capsys):
     _store_with_two_artifacts(tmp_path)
-    assert main(["artifacts", "--root", str(tmp_path), "--type", INJECTION]) == 0
-    assert "/examples" not in capsys.readouterr().out
+    assert main(["artifacts", "--root", str(tmp_path), "--type", INJECTION]) == 2  # no such type
+    shown = capsys.readouterr()
+    assert "/examples" not in shown.out and "unknown artifact type" in shown.err
     assert main(["artifacts", "--root", str(tmp_path), "--type", "Team's Model"]) == 0
     assert "/odd" in capsys.readouterr().out
 
