@@ -9,6 +9,7 @@ BASELINE = "baseline"
 DEFAULT_MIN_SLICE_SIZE = 100
 PLOTS = ("CalibrationPlot", "ConfusionMatrixPlot")
 STARLING_METRICS = {"ExpectedCalibrationError": "components.evaluator.calibration_error"}
+GATE_OPTIONS = ("min_examples", "min_positives", "min_negatives", "significance")
 
 
 def eval_config_from_dict(short: dict[str, Any]) -> Any:
@@ -26,9 +27,16 @@ def eval_config_from_dict(short: dict[str, Any]) -> Any:
     class name to threshold options: `lower_bound`, `upper_bound`, `max_decrease`,
     `max_increase`; `ExpectedCalibrationError` is Starling's, gate it with `upper_bound`),
     `gated_slices` (the slicings whose slices the thresholds apply to, e.g.
-    `[[], ["platform"]]`; default: every slice), `min_slice_size` (for the report), `plots`
-    (TFMA plots per slice: `CalibrationPlot`, `ConfusionMatrixPlot` — the report draws the
-    calibration curve, ROC and precision-recall curves).
+    `[[], ["platform"]]`; default: every slice), `min_slice_size` (the rows a gated slice
+    needs to be judged, default 100), `plots` (TFMA plots per slice: `CalibrationPlot`,
+    `ConfusionMatrixPlot` — the report draws the calibration curve, ROC and precision-recall
+    curves), `confidence` (of the change intervals, default 0.95) and `bootstrap_samples`
+    (default 1000).
+
+    Sample-size and significance options per metric (see `components.evaluator.gates`):
+    `min_examples` (default `min_slice_size`), `min_positives` and `min_negatives` (default 50
+    for ranking and classification metrics), `significance` (default true: a change threshold
+    rejects only when the paired-bootstrap interval of the difference lies beyond it).
 
     Raises:
         ValueError: a key is unknown or `label_key` is missing (the message names it).
@@ -36,7 +44,7 @@ def eval_config_from_dict(short: dict[str, Any]) -> Any:
     import tensorflow_model_analysis as tfma
 
     known = {"label_key", "prediction_key", "signature_name", "slices", "metrics", "min_slice_size",
-             "gated_slices", "plots"}
+             "gated_slices", "plots", "confidence", "bootstrap_samples"}
     unknown = sorted(set(short) - known)
     if unknown:
         raise ValueError(f"eval_config: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
@@ -70,7 +78,7 @@ def _plot_config(name: str) -> Any:
 def _metric_config(name: str, options: dict[str, Any], gated_slices: list | None = None) -> Any:
     import tensorflow_model_analysis as tfma
 
-    known = {"lower_bound", "upper_bound", "max_decrease", "max_increase"}
+    known = {"lower_bound", "upper_bound", "max_decrease", "max_increase", *GATE_OPTIONS}
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValueError(f"eval_config metric '{name}': unknown option '{unknown[0]}' "

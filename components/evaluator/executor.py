@@ -9,7 +9,8 @@ from typing import Any
 from components.artifact_io import examples_file_pattern
 from components.beam import new_pipeline
 from components.evaluator import config as eval_configs
-from components.evaluator import results
+from components.evaluator import evidence, results, scoring
+from components.evaluator.gate_settings import gate_settings, spec_columns
 from pipelines import Input, Output, Parameter, component
 from pipelines.artifacts import SERVING_MODEL_DIR, Examples, Model, ModelBlessing, ModelEvaluation
 from pipelines.reports.evaluation import EvaluationReport
@@ -42,6 +43,29 @@ def run_tfma(examples_pattern: str, candidate: str, baseline: str | None, eval_c
                  eval_shared_model=shared_models, eval_config=eval_config, output_path=output_path))
 
 
+def _score(examples_pattern: str, config: Any, candidate: str,
+           baseline: str | None) -> scoring.ScoredExamples:
+    spec = next(spec for spec in config.model_specs if not spec.is_baseline)
+    columns = {column for slicing in config.slicing_specs for column in spec_columns(slicing)}
+    return scoring.score_examples(examples_pattern, spec.label_key, columns, candidate, baseline,
+                                  spec.prediction_key)
+
+
+def _record(summary: dict[str, Any], evaluation: ModelEvaluation, blessing: ModelBlessing) -> bool:
+    blessed = bool(summary["blessed"])
+    blessing.blessed = int(blessed)
+    if not blessed:
+        blessing.properties["failures"] = results.describe_failures(summary)[:2000]
+    evaluation.properties["blessed"] = int(blessed)
+    gate_lines = evidence.gate_lines(summary)
+    if gate_lines:
+        evaluation.properties["gates"] = gate_lines[:2000]
+    if summary.get("not_judged"):
+        evaluation.properties["not_judged"] = "; ".join(
+            f"{item['slice']}: {item['metric']} {item['reason']}" for item in summary["not_judged"])[:2000]
+    return blessed
+
+
 @component(name="Evaluator")
 def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output[ModelEvaluation],
               blessing: Output[ModelBlessing], baseline_model: Input[Model] | None = None,
@@ -59,7 +83,8 @@ def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output
             one, change thresholds are dropped and value thresholds alone decide.
         eval_config: A `tfma.EvalConfig`, or the short dict form (see `eval_config_from_dict`).
         example_split: The split to evaluate on.
-        min_slice_size: Slices with fewer examples are flagged in the report.
+        min_slice_size: Slices with fewer examples are flagged in the report, and a gated slice
+            needs as many to be judged (see `components.evaluator.gates`).
     """
     if eval_config is None:
         raise ValueError("Evaluator: eval_config is required (at least {'label_key': ...})")
@@ -72,21 +97,22 @@ def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output
         print(f"Evaluator: {note}")
         evaluation.properties["baseline_note"] = note
     config = eval_configs.fit_to_models(eval_configs.as_eval_config(eval_config), has_baseline)
-    run_tfma(examples_file_pattern(examples, example_split), _saved_model(model),
-             _saved_model(baseline) if baseline is not None else None, config, evaluation.uri)
+    pattern = examples_file_pattern(examples, example_split)
+    candidate_path, baseline_path = _saved_model(model), _saved_model(baseline) if baseline else None
+    run_tfma(pattern, candidate_path, baseline_path, config, evaluation.uri)
     summary = results.summarize(evaluation.uri, min_slice_size, has_baseline)
+    settings = gate_settings(eval_config, config, min_slice_size)
+    evidence.attach_evidence(summary, _score(pattern, config, candidate_path, baseline_path),
+                             list(config.slicing_specs), settings)
+    evidence.judge_summary(summary, settings)
     summary["candidate_model_id"] = model.id
     summary["baseline_model_id"] = baseline.id if baseline is not None else None
     results.write_summary(summary, evaluation.uri)
     EvaluationReport(summary).save(evaluation.path("report.html"))
-    blessed = bool(summary["blessed"])
-    blessing.blessed = int(blessed)
     blessing.properties["current_model_id"] = model.id
     if baseline is not None:
         blessing.properties["baseline_model_id"] = baseline.id
-    if not blessed:
-        blessing.properties["failures"] = results.describe_failures(summary)[:2000]
-    evaluation.properties["blessed"] = int(blessed)
+    blessed = _record(summary, evaluation, blessing)
     Path(blessing.path("BLESSED" if blessed else "NOT_BLESSED")).touch()
 
 

@@ -14,24 +14,40 @@ METRICS_FILE = "metrics.json"
 OVERALL = "Overall"
 
 
-def slice_name(slice_key: Any) -> str:
-    """`Overall` or `country=BR, platform=web` for a TFMA SliceKey proto."""
-    parts = []
+def slice_pairs(slice_key: Any) -> list[tuple[str, str]]:
+    """The (column, value) pairs of a TFMA SliceKey proto, values as text."""
+    pairs = []
     for single in slice_key.single_slice_keys:
         kind = single.WhichOneof("kind")
         value = getattr(single, kind) if kind else ""
-        parts.append(f"{single.column}={value.decode() if isinstance(value, bytes) else value}")
-    return ", ".join(parts) or OVERALL
+        pairs.append((single.column, value.decode() if isinstance(value, bytes) else str(value)))
+    return pairs
+
+
+def slice_name(slice_key: Any) -> str:
+    """`Overall` or `country=BR, platform=web` for a TFMA SliceKey proto."""
+    return ", ".join(f"{column}={value}" for column, value in slice_pairs(slice_key)) or OVERALL
+
+
+def metric_name(key: Any) -> str:
+    """A metric's name in the summary: TFMA's own, or `compiled_<name>` for the model's compiled metrics.
+
+    TFMA also computes the metrics the Trainer compiled into the model (tf_keras `auc`, `loss`);
+    they carry no example weighting in their key, and are named apart so the two never mix.
+    """
+    name = key.name + (f"/{key.output_name}" if key.output_name else "")
+    return name if key.HasField("example_weighted") else f"compiled_{name}"
 
 
 def summarize(output_path: str, min_slice_size: int, has_baseline: bool) -> dict[str, Any]:
     """The evaluation as plain data (written as evaluation.json, read by reports).
 
     Returns:
-        {"blessed", "has_baseline", "min_slice_size", "slices": [{"slice", "example_count",
-        "small", "metrics": {name: {"candidate", "baseline", "diff", "failed"}}, "plots" (when
-        asked for): {"calibration", "roc", "pr"} (see `plots.curves_by_slice`)}],
-        "failures": [{"slice", "metric", "value", "threshold", "message"}]}
+        {"blessed", "has_baseline", "min_slice_size", "slices": [{"slice", "columns", "key",
+        "example_count", "small", "metrics": {name: {"candidate", "baseline", "diff", "failed"}},
+        "plots" (when asked for): {"calibration", "roc", "pr"} (see `plots.curves_by_slice`)}],
+        "failures": [{"slice", "metric", "value", "threshold", "message", "change"}]}; the
+        Evaluator adds counts, n/a values, intervals and what was not judged (`evidence`).
     """
     import tensorflow_model_analysis as tfma
 
@@ -44,8 +60,10 @@ def summarize(output_path: str, min_slice_size: int, has_baseline: bool) -> dict
         for metric, values in metrics.items():
             values["failed"] = (name, metric) in failed or (name, f"{metric}_diff") in failed
         count = metrics.get("example_count", {}).get("candidate")
-        slices.append({"slice": name, "example_count": count, "metrics": metrics,
-                       "small": count is not None and count < min_slice_size})
+        pairs = sorted(slice_pairs(metrics_for_slice.slice_key))
+        slices.append({"slice": name, "columns": [column for column, _ in pairs],
+                       "key": [list(pair) for pair in pairs], "example_count": count,
+                       "metrics": metrics, "small": count is not None and count < min_slice_size})
     curves = plots.curves_by_slice(output_path, slice_name)
     for item in slices:
         if item["slice"] in curves:
@@ -61,7 +79,7 @@ def _metrics_of_slice(metrics_for_slice: Any) -> dict[str, dict[str, Any]]:
         key, value = entry.key, entry.value
         if not value.HasField("double_value"):
             continue
-        name = key.name + (f"/{key.output_name}" if key.output_name else "")
+        name = metric_name(key)
         role = "diff" if key.is_diff else (BASELINE if key.model_name == BASELINE else "candidate")
         if key.model_name not in ("", CANDIDATE, BASELINE):
             continue
@@ -75,14 +93,23 @@ def _failures(validation: Any) -> list[dict[str, Any]]:
         name = slice_name(per_slice.slice_key)
         for failure in per_slice.failures:
             value = failure.metric_value.double_value.value
-            found.append({"slice": name, "metric": failure.metric_key.name
+            found.append({"slice": name, "metric": metric_name(failure.metric_key)
                           + ("_diff" if failure.metric_key.is_diff else ""),
                           "value": value, "threshold": _threshold_text(failure.metric_threshold),
-                          "message": failure.message})
+                          "message": failure.message, "change": _change(failure.metric_threshold)})
     for missing in validation.missing_slices:
         found.append({"slice": str(list(missing.feature_keys)), "metric": "-", "value": None,
                       "threshold": "slice must exist", "message": "slice has no examples"})
     return found
+
+
+def _change(threshold: Any) -> dict[str, Any] | None:
+    """An absolute change threshold as {"absolute", "direction": "higher" | "lower"} (else None)."""
+    if not threshold.HasField("change_threshold") or not threshold.change_threshold.HasField("absolute"):
+        return None
+    higher = threshold.change_threshold.direction != 1  # 1: tfma.MetricDirection.LOWER_IS_BETTER
+    return {"absolute": threshold.change_threshold.absolute.value,
+            "direction": "higher" if higher else "lower"}
 
 
 def _threshold_text(threshold: Any) -> str:
@@ -102,11 +129,20 @@ def _threshold_text(threshold: Any) -> str:
     return ", ".join(parts)
 
 
+def describe_failure(failure: dict[str, Any]) -> str:
+    """`platform=web: auc 0.5312 (needs >= 0.55)`, with the interval of a change when there is one."""
+    if failure["value"] is None:
+        return f"slice {failure['slice']}: {failure['message']}"
+    interval = failure.get("interval")
+    within = (f", {interval['confidence']:.0%} CI [{interval['low']:+.4f}, {interval['high']:+.4f}]"
+              if interval else "")
+    return (f"{failure['slice']}: {failure['metric']} {failure['value']:.4g}{within} "
+            f"(needs {failure['threshold']})")
+
+
 def describe_failures(summary: dict[str, Any]) -> str:
     """The failing thresholds, e.g. `platform=web: auc 0.5312 (needs >= 0.55)`, `;`-separated."""
-    return "; ".join(f"{f['slice']}: {f['metric']} {f['value']:.4g} (needs {f['threshold']})"
-                     if f["value"] is not None else f"slice {f['slice']}: {f['message']}"
-                     for f in summary["failures"])
+    return "; ".join(describe_failure(failure) for failure in summary["failures"])
 
 
 def write_summary(summary: dict[str, Any], directory: str) -> None:
@@ -115,7 +151,7 @@ def write_summary(summary: dict[str, Any], directory: str) -> None:
         json.dump(summary, target, indent=2)
     overall = next((s for s in summary["slices"] if s["slice"] == OVERALL), None)
     headline = {name: values["candidate"] for name, values in (overall or {"metrics": {}})["metrics"].items()
-                if "candidate" in values}
+                if values.get("candidate") is not None}
     with open(os.path.join(directory, METRICS_FILE), "w") as target:
         json.dump(headline, target, indent=2)
 

@@ -18,6 +18,33 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def interval_text(interval: dict[str, Any] | None) -> str:
+    """`95% CI [-0.0310, +0.0040]` for a summary's interval ("" without one)."""
+    if not interval:
+        return ""
+    return f"{interval['confidence']:.0%} CI [{interval['low']:+.4f}, {interval['high']:+.4f}]"
+
+
+def metric_cell(values: dict[str, Any]) -> str:
+    """One metric on one slice as every report shows it.
+
+    `0.7312 (baseline 0.7201, Δ +0.0111, 95% CI [+0.0021, +0.0198])`, `n/a (0 positives)`, with
+    `not judged: 16 positives < 50`, `within noise` or ` ✗` after it when the gate says so.
+    """
+    if values.get("na"):
+        return f"n/a ({values['na']})"
+    text = _fmt(values.get("candidate"))
+    if "baseline" in values:
+        delta = "-" if values.get("diff") is None else f"{values['diff']:+.4f}"
+        interval = interval_text(values.get("interval"))
+        text += f" (baseline {_fmt(values['baseline'])}, Δ {delta}{', ' + interval if interval else ''})"
+    if values.get("not_judged"):
+        text += f" not judged: {values['not_judged']}"
+    elif values.get("within_noise"):
+        text += " within noise"
+    return text + (" ✗" if values.get("failed") else "")
+
+
 class EvaluationReport(Report):
     """An Evaluator's summary (evaluation.json) as a page, a notebook view and a terminal table.
 
@@ -48,19 +75,16 @@ class EvaluationReport(Report):
                 f"candidate model {html.escape(self.summary.get('candidate_model_id'))}, "
                 f"{html.escape(baseline)}</p>")
 
-    def _cell(self, values: dict[str, Any]) -> str:
-        text = _fmt(values.get("candidate"))
-        if "baseline" in values:
-            text += f" (baseline {_fmt(values['baseline'])}, Δ {values.get('diff', 0):+.4f})"
-        return text + (" ✗" if values.get("failed") else "")
-
     def _rows(self) -> tuple[list[list[Any]], list[str]]:
         rows, classes = [], []
         for item in self.summary["slices"]:
             count = item.get("example_count")
             slice_label = item["slice"] + ("  (few examples)" if item.get("small") else "")
-            rows.append([slice_label, "-" if count is None else f"{count:,.0f}",
-                         *[self._cell(item["metrics"].get(m, {})) for m in self.metrics]])
+            positives = (item.get("counts") or {}).get("positives")
+            shown = "-" if count is None else f"{count:,.0f}"
+            shown += f" ({positives} pos)" if positives is not None and count is not None else ""
+            rows.append([slice_label, shown,
+                         *[metric_cell(item["metrics"].get(m, {})) for m in self.metrics]])
             failed = any(v.get("failed") for v in item["metrics"].values())
             classes.append("bad" if failed else "warn" if item.get("small") else "")
         return rows, classes
@@ -72,12 +96,20 @@ class EvaluationReport(Report):
         failures = self.summary.get("failures", [])
         if failures:
             sections.append(html.section("Failing thresholds", html.table(
-                ["slice", "metric", "value", "threshold"],
-                [[f["slice"], f["metric"], _fmt(f["value"]), f["threshold"]] for f in failures],
+                ["slice", "metric", "value", "interval", "threshold"],
+                [[f["slice"], f["metric"], _fmt(f["value"]), interval_text(f.get("interval")) or "-",
+                  f["threshold"]] for f in failures],
                 row_classes=["bad"] * len(failures))))
+        skipped = self.summary.get("not_judged", [])
+        if skipped:
+            sections.append(html.section("Not judged (too few examples, or the metric is undefined)",
+                                         html.table(["slice", "metric", "why"],
+                                                    [[s["slice"], s["metric"], s["reason"]] for s in skipped],
+                                                    row_classes=["warn"] * len(skipped))))
         if self.chart_metric:
             slices = [s for s in self.summary["slices"] if self.chart_metric in s["metrics"]]
-            values = [s["metrics"][self.chart_metric].get("candidate") or 0.0 for s in slices]
+            slices = [s for s in slices if s["metrics"][self.chart_metric].get("candidate") is not None]
+            values = [s["metrics"][self.chart_metric]["candidate"] for s in slices]
             sections.append(html.section(f"{self.chart_metric} by slice", html.labelled_bars_svg(
                 [s["slice"] for s in slices], values,
                 [bool(s["metrics"][self.chart_metric].get("failed")) for s in slices])))
@@ -100,6 +132,11 @@ class EvaluationReport(Report):
                  render_table(["SLICE", "EXAMPLES", *[m.upper() for m in self.metrics]], rows,
                               max_width=70)]
         for failure in self.summary.get("failures", []):
-            parts.append(f"✗ {failure['metric']} on slice '{failure['slice']}' = {_fmt(failure['value'])} "
-                         f"(needs {failure['threshold']})")
+            interval = interval_text(failure.get("interval"))
+            parts.append(f"✗ {failure['metric']} on slice '{failure['slice']}' = {_fmt(failure['value'])}"
+                         f"{', ' + interval if interval else ''} (needs {failure['threshold']})")
+        skipped = self.summary.get("not_judged", [])
+        if skipped:
+            parts.append("Not judged:\n" + "\n".join(
+                f"  - {s['metric']} on slice '{s['slice']}': {s['reason']}" for s in skipped))
         return "\n\n".join(parts)

@@ -1,0 +1,89 @@
+"""What the summary adds to TFMA's numbers: counts per slice, n/a values and change intervals.
+
+TFMA 0.47 reports AUC 0.0 on a slice without positives; here such a value becomes
+`{"candidate": None, "na": "0 positives"}` and every report shows "n/a (0 positives)". Each
+candidate-vs-baseline delta of a metric with a bootstrap gets its paired interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from components.evaluator import bootstrap, gates
+from components.evaluator.gate_settings import GateSettings
+from components.evaluator.scoring import ScoredExamples, SliceCounts, counts
+
+_VALUE_ROLES = ("candidate", "baseline", "diff")
+
+
+def _mark_undefined(metrics: dict[str, dict[str, Any]], slice_counts: SliceCounts) -> None:
+    for name, values in metrics.items():
+        reason = gates.undefined_because(name, slice_counts)
+        if reason:
+            values.update({role: None for role in _VALUE_ROLES if role in values}, na=reason)
+
+
+def _attach_intervals(metrics: dict[str, dict[str, Any]], scored: ScoredExamples, rows: Any,
+                      settings: GateSettings) -> None:
+    if scored.baseline is None:
+        return
+    for name, values in metrics.items():
+        if name not in bootstrap.BOOTSTRAPPED or values.get("diff") is None:
+            continue
+        interval = bootstrap.paired_interval(
+            name, scored.labels[rows], scored.candidate[rows], scored.baseline[rows],
+            settings.samples, settings.confidence)
+        if interval is not None:
+            values["interval"] = {"low": interval.low, "high": interval.high,
+                                  "confidence": interval.confidence, "samples": interval.samples}
+
+
+def attach_evidence(summary: dict[str, Any], scored: ScoredExamples, slicing_specs: list[Any],
+                    settings: GateSettings) -> None:
+    """Adds `counts` to each slice TFMA reported, n/a to undefined metrics, intervals to deltas."""
+    rows_by_slice = scored.slices(slicing_specs)
+    for item in summary["slices"]:
+        rows = rows_by_slice.get(tuple(tuple(pair) for pair in item["key"]))
+        if rows is None:
+            continue
+        slice_counts = counts(scored, rows)
+        item["counts"] = dataclasses.asdict(slice_counts)
+        _mark_undefined(item["metrics"], slice_counts)
+        _attach_intervals(item["metrics"], scored, rows, settings)
+
+
+def judge_summary(summary: dict[str, Any], settings: GateSettings) -> None:
+    """Judges TFMA's failures again (see `gates.judge`); sets `failures`, `not_judged`, `blessed`."""
+    summary["failures"], summary["not_judged"] = gates.judge(summary["slices"], summary["failures"],
+                                                             settings.gates)
+    summary["failures"].sort(key=lambda failure: failure["metric"].endswith("_diff"))  # values first
+    standing = {(f["slice"], f["metric"].removesuffix("_diff")) for f in summary["failures"]}
+    for item in summary["slices"]:
+        for name, values in item["metrics"].items():
+            values["failed"] = (item["slice"], name) in standing
+    summary["blessed"] = not summary["failures"]
+    summary["gates"] = {name: dataclasses.asdict(gate) | {"slicings": None if gate.slicings is None
+                                                          else sorted(map(list, gate.slicings))}
+                        for name, gate in settings.gates.items()}
+
+
+def gate_lines(summary: dict[str, Any]) -> str:
+    """Each judged change on a gated slice: `Overall: auc Δ +0.0121, 95% CI [+0.0040, +0.0195]`."""
+    lines = []
+    gated = summary.get("gates", {})
+    for item in summary["slices"]:
+        for name in gated:
+            values = item["metrics"].get(name, {})
+            interval = values.get("interval")
+            if values.get("not_judged") or values.get("diff") is None or interval is None:
+                continue
+            if not _is_gated(gated[name], item["columns"]):
+                continue
+            lines.append(f"{item['slice']}: {name} Δ {values['diff']:+.4f}, {interval['confidence']:.0%} CI "
+                         f"[{interval['low']:+.4f}, {interval['high']:+.4f}]")
+    return "; ".join(lines)
+
+
+def _is_gated(gate: dict[str, Any], columns: list[str]) -> bool:
+    return gate["slicings"] is None or list(columns) in gate["slicings"]

@@ -1,0 +1,117 @@
+"""The eval examples scored row by row: labels, slice values and each model's predictions.
+
+TFMA computes the sliced metrics; this is what it does not keep and the gates need: how many
+positives and negatives each slice holds (so a slice too small to judge is not judged), and the
+candidate's and baseline's predictions on the same rows (so their difference can be bootstrapped
+pairwise). Rows are sliced by the eval config's slicing specs, as TFMA slices them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+from typing import Any
+
+import numpy as np
+
+Slice = tuple[tuple[str, str], ...]  # ((column, value), ...) sorted by column; () is the whole set
+BATCH = 4096
+DECISION_THRESHOLD = 0.5  # what TFMA's precision, recall and binary accuracy threshold at
+
+
+@dataclasses.dataclass
+class ScoredExamples:
+    """The eval split as arrays.
+
+    Attributes:
+        labels: 0/1 per row.
+        columns: The slicing features' values per row as text (None when missing).
+        candidate: The candidate's prediction per row.
+        baseline: The baseline's prediction per row (None without a baseline).
+    """
+
+    labels: np.ndarray
+    columns: dict[str, list[str | None]]
+    candidate: np.ndarray
+    baseline: np.ndarray | None = None
+
+    def slices(self, slicing_specs: list[Any]) -> dict[Slice, np.ndarray]:
+        """Row indices of every slice the specs make, keyed by (column, value) pairs."""
+        found: dict[Slice, list[int]] = {}
+        for spec in slicing_specs:
+            fixed = {column: str(value) for column, value in spec.feature_values.items()}
+            keys = sorted(set(spec.feature_keys) | set(fixed))
+            for row in range(len(self.labels)):
+                values = [self.columns[column][row] for column in keys]
+                if any(value is None for value in values) or any(
+                        self.columns[column][row] != value for column, value in fixed.items()):
+                    continue
+                found.setdefault(tuple(zip(keys, values, strict=True)), []).append(row)  # type: ignore[arg-type]
+        return {key: np.asarray(rows, dtype=np.int64) for key, rows in found.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceCounts:
+    """What a slice holds: rows, positives, negatives and the candidate's predicted positives."""
+
+    examples: int
+    positives: int
+    negatives: int
+    predicted_positives: int
+
+
+def counts(scored: ScoredExamples, rows: np.ndarray) -> SliceCounts:
+    """The counts of one slice's rows."""
+    labels = scored.labels[rows]
+    positives = int(labels.sum())
+    return SliceCounts(len(rows), positives, len(rows) - positives,
+                       int((scored.candidate[rows] >= DECISION_THRESHOLD).sum()))
+
+
+def _feature_text(feature: Any) -> str | None:
+    kind = feature.WhichOneof("kind")
+    values = getattr(feature, kind).value if kind else []
+    if not len(values):
+        return None
+    value = values[0]
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _predictor(saved_model_path: str, prediction_key: str) -> Any:
+    import tensorflow as tf
+
+    signature = tf.saved_model.load(saved_model_path).signatures["serving_default"]
+
+    def predict(batch: list[bytes]) -> np.ndarray:
+        outputs = signature(examples=tf.constant(batch))
+        key = prediction_key or next(iter(outputs))
+        return np.asarray(outputs[key]).reshape(len(batch), -1)[:, 0]
+
+    return predict
+
+
+def score_examples(file_pattern: str, label_key: str, slice_columns: set[str], candidate: str,
+                   baseline: str | None, prediction_key: str = "") -> ScoredExamples:
+    """Reads gzipped tf.Examples and scores each with the candidate (and baseline) SavedModel.
+
+    Both models see the same rows in the same order, so their predictions pair up.
+    """
+    import tensorflow as tf
+
+    files = sorted(glob.glob(file_pattern))
+    predictors = [_predictor(path, prediction_key) for path in (candidate, baseline) if path]
+    labels: list[float] = []
+    columns: dict[str, list[str | None]] = {column: [] for column in slice_columns}
+    predictions: list[list[np.ndarray]] = [[] for _ in predictors]
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(BATCH):
+        records = list(batch.numpy())
+        for record in records:
+            features = tf.train.Example.FromString(record).features.feature
+            labels.append(float(_feature_text(features[label_key]) or 0) if label_key in features else 0.0)
+            for column in slice_columns:
+                columns[column].append(_feature_text(features[column]) if column in features else None)
+        for predict, found in zip(predictors, predictions, strict=True):
+            found.append(predict(records))
+    joined = [np.concatenate(found) if found else np.zeros(0) for found in predictions]
+    return ScoredExamples(np.asarray(labels) > 0.5, columns, joined[0],
+                          joined[1] if len(joined) > 1 else None)

@@ -1,0 +1,112 @@
+"""Gates that know their sample size, metrics shown as they are, and changes judged with intervals.
+
+The first tests are plain NumPy; the pipeline tests run real TFMA over tf_keras SavedModels on a
+few hundred generated rows with known effects (see `evaluator_fixture`).
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from components import Evaluator
+from components.evaluator.bootstrap import paired_interval, weighted_auc
+from components.evaluator.gates import MetricGate, judge, undefined_because
+from components.evaluator.scoring import SliceCounts
+from pipelines import LocalRunner, Pipeline, latest_blessed_model
+from pipelines.reports.evaluation import EvaluationReport
+from tests.components.evaluator_fixture import fixed_model, labelled_examples
+
+
+def test_weighted_auc_counts_ties_as_half_and_is_undefined_without_a_class():
+    labels = np.array([0, 0, 1, 1, 0])
+    scores = np.array([0.1, 0.5, 0.5, 0.9, 0.2])
+    assert weighted_auc(labels, scores, np.ones((1, 5)))[0] == pytest.approx((3 + 2.5) / 6)
+    assert np.isnan(weighted_auc(np.zeros(5), scores, np.ones((1, 5)))[0])
+
+
+def test_paired_interval_separates_a_real_difference_from_noise():
+    rng = np.random.default_rng(0)
+    x, z = rng.normal(size=2000), rng.normal(size=2000)
+    labels = x + rng.normal(0, 0.5, 2000) > 0
+    baseline = 1 / (1 + np.exp(-3 * x))
+    worse = paired_interval("auc", labels, 1 / (1 + np.exp(-(x + 1.5 * z))), baseline)
+    same = paired_interval("auc", labels, 1 / (1 + np.exp(-(3 * x + 0.05 * z))), baseline)
+    assert worse is not None and worse.high < -0.05
+    assert same is not None and same.low < 0 < same.high
+
+
+def test_a_slice_below_its_minimum_is_not_judged_and_undefined_metrics_are_named():
+    gate = MetricGate("auc", min_examples=100, min_positives=50, min_negatives=50)
+    assert gate.shortfall(SliceCounts(976, 16, 960, 3)) == "16 positives < 50"
+    assert gate.shortfall(SliceCounts(976, 60, 916, 3)) == ""
+    assert undefined_because("auc", SliceCounts(60, 0, 60, 0)) == "0 positives"
+    assert undefined_because("precision", SliceCounts(60, 3, 57, 0)) == "0 predicted positives"
+    slices = [{"slice": "platform=web", "columns": ["platform"], "metrics": {"auc": {"candidate": 0.4}},
+               "counts": {"examples": 976, "positives": 16, "negatives": 960, "predicted_positives": 0}}]
+    failures = [{"slice": "platform=web", "metric": "auc", "value": 0.4, "threshold": ">= 0.6"}]
+    standing, skipped = judge(slices, failures, {"auc": gate})
+    assert standing == [] and skipped == [
+        {"slice": "platform=web", "metric": "auc", "reason": "16 positives < 50"}]
+    # break the rule (a minimum of 10 positives) and the noise is judged again
+    standing, _ = judge(slices, failures, {"auc": MetricGate("auc", 100, 10, 10)})
+    assert standing == failures
+
+
+GATED = {
+    "label_key": "label",
+    "slices": [[], ["platform"]],
+    "metrics": {"ExampleCount": {}, "Precision": {},
+                "AUC": {"lower_bound": 0.6, "max_decrease": 0.002}},
+    "gated_slices": [[], ["platform"]],
+    "min_slice_size": 50,
+}
+
+
+def _run(root, span, rare_platforms=False, **model_params):
+    examples = labelled_examples(span=span, rare_platforms=rare_platforms)
+    model = fixed_model(**model_params)
+    baseline = latest_blessed_model(pinned_to=examples.outputs["examples"])
+    evaluate = Evaluator(examples=examples.outputs["examples"], model=model.outputs["model"],
+                         baseline_model=baseline.outputs["model"], eval_config=GATED)
+    result = LocalRunner().run(Pipeline("gates", str(root), [examples, model, baseline, evaluate]))
+    assert result.status == "COMPLETE", result.nodes["Evaluator"].error
+    evaluation = result.output("Evaluator", "evaluation")
+    summary = json.loads(Path(evaluation.path("evaluation.json")).read_text())
+    return result, summary, {item["slice"]: item for item in summary["slices"]}
+
+
+@pytest.mark.e2e
+def test_small_and_undefined_slices_are_not_judged_and_shown_as_they_are(tmp_path):
+    result, summary, slices = _run(tmp_path, span=1, rare_platforms=True)
+    assert result.output("Evaluator", "blessing").blessed == 1  # nothing judged on noise
+    car, tv = slices["platform=car"], slices["platform=tv"]
+    assert car["counts"]["positives"] == 3 and car["metrics"]["auc"]["not_judged"] == "3 positives < 50"
+    assert tv["metrics"]["auc"] == {"candidate": None, "na": "0 positives", "failed": False,
+                                    "not_judged": "n/a (0 positives)"}  # TFMA says 0.0
+    assert {(s["slice"], s["metric"]) for s in summary["not_judged"]} >= {
+        ("platform=car", "auc"), ("platform=tv", "auc")}
+    text = EvaluationReport(summary).text()
+    assert "n/a (0 positives)" in text and "auc on slice 'platform=car': 3 positives < 50" in text
+    evaluation = result.output("Evaluator", "evaluation")
+    assert "n/a (0 positives)" in Path(evaluation.path("report.html")).read_text()
+    assert "platform=tv: auc n/a (0 positives)" in evaluation.properties["not_judged"]
+
+
+@pytest.mark.e2e
+def test_a_significant_loss_is_rejected_and_a_loss_within_noise_is_not(tmp_path):
+    _run(tmp_path, span=1)  # the baseline: weight 3 on x, blessed
+    noisy, summary, slices = _run(tmp_path, span=2, weight_z=0.15)
+    auc = slices["Overall"]["metrics"]["auc"]
+    assert auc["diff"] < -0.002  # TFMA's point estimate alone would reject it
+    assert auc["interval"]["low"] < -0.002 < auc["interval"]["high"] and auc["within_noise"]
+    assert noisy.output("Evaluator", "blessing").blessed == 1 and summary["failures"] == []
+
+    worse, summary, slices = _run(tmp_path, span=3, weight_x=1.0, weight_z=1.5)
+    auc = slices["Overall"]["metrics"]["auc"]
+    assert worse.output("Evaluator", "blessing").blessed == 0
+    assert auc["interval"]["high"] < -0.002 and auc["failed"]
+    failures = worse.output("Evaluator", "blessing").properties["failures"]
+    assert "Overall: auc_diff -0." in failures and "95% CI [-0." in failures
+    assert "95% CI" in EvaluationReport(summary).text()
