@@ -10,7 +10,7 @@ from typing import Any
 from components.artifact_io import examples_file_pattern, schema_path, split_names
 from components.trainer.fn_args import FnArgs
 from components.trainer.training_setup import prepare_training
-from components.trainer.warm_start import collect_remaps
+from components.trainer.warm_start import collect_reports
 from components.user_code import load_function
 from pipelines import Input, Output, Parameter, UserModule, component
 from pipelines.artifacts import (
@@ -75,12 +75,16 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
         train_steps=train_steps, eval_steps=eval_steps,
         base_model=base_model.path(SERVING_MODEL_DIR) if base_model is not None else None,
         hyperparameters=params, custom_config=dict(custom_config or {}))
-    remaps = collect_remaps()
+    reports = collect_reports()
     prepare_training(random_seed)
     user_fn(args)
-    if remaps:
-        model.properties["warm_start"] = "; ".join(remap.describe() for remap in remaps)
-        _PROGRESS.info("Trainer: warm start by token: %s", model.properties["warm_start"])
+    for report in reports[-1:]:  # the warm start of the model run_fn saved (its last)
+        model.properties["warm_start"] = report.describe()
+        model.properties["note"] = report.describe()  # on the Trainer's console line
+        remaps = [remap.describe() for remap in report.remapped if remap.vocabulary is not None]
+        if remaps:
+            model.properties["warm_start_by_token"] = "; ".join(remaps)
+            _PROGRESS.info("Trainer: warm start by token: %s", model.properties["warm_start_by_token"])
     if not os.path.isdir(serving_dir) or not os.listdir(serving_dir):
         raise ValueError(f"Trainer: run_fn saved no model to fn_args.serving_model_dir ({serving_dir})")
     if base_model is not None:

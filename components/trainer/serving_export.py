@@ -11,7 +11,7 @@ import os
 import shutil
 from typing import Any
 
-from components.trainer.warm_start import VOCABULARIES_DIR, load_by_token, read_vocabularies
+from components.trainer.warm_start import VOCABULARIES_DIR, WarmStartReport, load_by_token, read_vocabularies
 
 EXTRA_DIR = "assets.extra"
 FEATURE_SPEC_FILE = "feature_spec.json"
@@ -72,34 +72,31 @@ def _copy_vocabularies(tf_transform_output: Any, target: str) -> None:
         shutil.copytree(source, target, dirs_exist_ok=True)
 
 
-def load_base_weights(model: Any, base_model: str | None, tf_transform_output: Any = None) -> bool:
-    """Loads a base model's weights into `model`; False when there is none.
+def load_base_weights(model: Any, base_model: str | None, tf_transform_output: Any = None,
+                      strict: bool = False) -> WarmStartReport | None:
+    """Loads a base model's weights into `model` by layer name; None when there is no base model.
 
-    Given the current `tft.TFTransformOutput`, layers indexed by a vocabulary that changed (an
-    embedding for `country` when a new country arrives) are warm-started by token: rows of shared
-    tokens are copied, new tokens start fresh, and the remapping is reported (Trainer log and the
-    Model's `warm_start` property). Without it the architectures must match exactly.
+    Layers match by the names the model gives them. Given the current `tft.TFTransformOutput`,
+    layers indexed by a vocabulary that changed (an embedding for `country` when a new country
+    arrives) are warm-started by token: rows of shared tokens are copied, new tokens start fresh.
+    The report (`warm start: 9/9 layers`, what started fresh, what matched nothing) is recorded
+    on the Model (`warm_start`) and printed on the Trainer's line.
 
     Raises:
-        ValueError: the base model's weights do not fit this model (names the file).
+        ValueError: `strict` and a layer started fresh or a base layer matched nothing (names them).
 
     Example:
         >>> load_base_weights(model, fn_args.base_model, tft.TFTransformOutput(fn_args.transform_output))
         ... # doctest: +SKIP
     """
     if not base_model:
-        return False
+        return None
     path = os.path.join(base_model, EXTRA_DIR, WEIGHTS_FILE)
     if not os.path.isfile(path):
-        return False
+        return None
+    old: dict[str, list[bytes]] = {}
+    new: dict[str, list[bytes]] = {}
     if tf_transform_output is not None:
         old = read_vocabularies(os.path.join(base_model, EXTRA_DIR, VOCABULARIES_DIR))
         new = read_vocabularies(_transform_vocabularies_dir(tf_transform_output))
-        load_by_token(model, path, old, new)
-        return True
-    try:
-        model.load_weights(path)
-    except ValueError as error:
-        raise ValueError(f"cannot warm-start from {path}: {error} (pass the TFTransformOutput to "
-                         "load_base_weights to warm-start vocabulary layers by token)") from None
-    return True
+    return load_by_token(model, path, old, new, strict)

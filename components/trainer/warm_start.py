@@ -1,4 +1,12 @@
-"""Warm-starting a model across vocabulary changes: rows are carried over by token, not by index.
+"""Warm-starting a model from a base model's weights: by layer name, and across vocabulary changes by token.
+
+Layers match by the names the model gives them (`keras.layers.Dense(1, name="click_probability")`);
+name every layer that has weights, because tf_keras numbers unnamed ones per process (`dense`,
+then `dense_1` for the same model built twice) and a renamed layer starts fresh. Nothing is
+skipped silently: the report says how many layers started warm ("warm start: 9/9 layers"), which
+started fresh ("2 layers started fresh: dense_1, dense_2") and which base layers matched nothing;
+the Trainer records it on the Model and prints it on its console line. With `strict=True` any of
+those is an error naming the layers.
 
 A TFT vocabulary orders tokens by frequency, and a new day can bring new tokens, so the base
 model's embedding (or one-hot dense) rows for `country` do not line up with the new model's.
@@ -38,15 +46,58 @@ class LayerRemap:
                 f"{self.dropped_tokens} dropped tokens")
 
 
-_REMAPS: contextvars.ContextVar[list[LayerRemap] | None] = contextvars.ContextVar(
-    "starling_warm_start_remaps", default=None)
+@dataclasses.dataclass
+class WarmStartReport:
+    """What a warm start did, layer by layer.
+
+    Attributes:
+        layers: The new model's layers with weights.
+        loaded: Those loaded as saved (same name, same shapes).
+        remapped: Vocabulary layers carried over by token (and those left fresh, vocabulary None).
+        fresh: Layers that started freshly initialized: no base layer of their name, or shapes
+            that differ with no vocabulary to remap by.
+        unused: Base layers with weights that matched no layer of the new model.
+    """
+
+    layers: list[str] = dataclasses.field(default_factory=list)
+    loaded: list[str] = dataclasses.field(default_factory=list)
+    remapped: list[LayerRemap] = dataclasses.field(default_factory=list)
+    fresh: list[str] = dataclasses.field(default_factory=list)
+    unused: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def warm(self) -> int:
+        """How many layers started from the base model's weights."""
+        return len(self.loaded) + sum(1 for remap in self.remapped if remap.vocabulary is not None)
+
+    @property
+    def complete(self) -> bool:
+        """True when every layer started warm and every base layer was used."""
+        return not self.fresh and not self.unused
+
+    def describe(self) -> str:
+        """`warm start: 9/9 layers`, or with what started fresh and what matched nothing."""
+        parts = [f"warm start: {self.warm}/{len(self.layers)} layers"]
+        if self.fresh:
+            parts.append(f"{len(self.fresh)} layer{'s' if len(self.fresh) > 1 else ''} started fresh: "
+                         f"{', '.join(self.fresh)}")
+        if self.unused:
+            parts.append(f"base layers matching nothing: {', '.join(self.unused)}")
+        return "; ".join(parts)
+
+    def __bool__(self) -> bool:
+        return self.warm > 0
 
 
-def collect_remaps() -> list[LayerRemap]:
-    """Starts collecting warm-start remaps in this context (the Trainer does); returns the list."""
-    remaps: list[LayerRemap] = []
-    _REMAPS.set(remaps)
-    return remaps
+_REPORTS: contextvars.ContextVar[list[WarmStartReport] | None] = contextvars.ContextVar(
+    "starling_warm_start_reports", default=None)
+
+
+def collect_reports() -> list[WarmStartReport]:
+    """Starts collecting warm-start reports in this context (the Trainer does); returns the list."""
+    reports: list[WarmStartReport] = []
+    _REPORTS.set(reports)
+    return reports
 
 
 def read_vocabularies(directory: str) -> dict[str, list[bytes]]:
@@ -120,29 +171,41 @@ def remap_layer(name: str, saved: list[Any], fresh: list[Any], old_vocabularies:
 
 
 def load_by_token(model: Any, weights_path: str, old_vocabularies: dict[str, list[bytes]],
-                  new_vocabularies: dict[str, list[bytes]]) -> list[LayerRemap]:
-    """Loads saved weights into `model`: same-shape layers as saved, vocabulary layers by token.
+                  new_vocabularies: dict[str, list[bytes]], strict: bool = False) -> WarmStartReport:
+    """Loads saved weights into `model` by layer name: same shapes as saved, vocabulary layers by token.
 
-    Returns the remapped layers (also recorded for the Trainer when it is collecting).
+    Returns the report (also recorded for the Trainer when it is collecting).
+
+    Raises:
+        ValueError: `strict` and a layer started fresh or a base layer matched nothing (names them).
     """
-    saved = saved_layer_weights(weights_path)
+    saved = {name: weights for name, weights in saved_layer_weights(weights_path).items() if weights}
     changed = [name for name, tokens in new_vocabularies.items()
                if old_vocabularies.get(name, tokens) != tokens]
-    remaps = []
+    report = WarmStartReport()
     for layer in model.layers:
-        if layer.name not in saved or not layer.weights:
+        if not layer.weights:
             continue
-        fresh = layer.get_weights()
-        old = saved[layer.name]
+        report.layers.append(layer.name)
+        if layer.name not in saved:
+            report.fresh.append(layer.name)
+            continue
+        fresh, old = layer.get_weights(), saved[layer.name]
         same_shapes = len(old) == len(fresh) and all(
             a.shape == b.shape for a, b in zip(old, fresh, strict=True))
         if same_shapes and _vocabulary_of(layer.name, changed) is None:
             layer.set_weights(old)  # not indexed by a vocabulary that changed (grew or reordered)
+            report.loaded.append(layer.name)
             continue
         weights, remap = remap_layer(layer.name, old, fresh, old_vocabularies, new_vocabularies)
         layer.set_weights(weights)
-        remaps.append(remap)
-    collected = _REMAPS.get()
+        report.remapped.append(remap)
+        if remap.vocabulary is None:
+            report.fresh.append(layer.name)
+    report.unused = sorted(set(saved) - set(report.layers))
+    if strict and not report.complete:
+        raise ValueError(f"cannot warm-start from {weights_path}: {report.describe()}")
+    collected = _REPORTS.get()
     if collected is not None:
-        collected.extend(remaps)
-    return remaps
+        collected.append(report)
+    return report

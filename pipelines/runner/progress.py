@@ -148,8 +148,15 @@ def node_note(result: NodeResult) -> str:
         return text[len(HALTED_PREFIX):] if result.halted else text
     outcome = result.outcome
     shown = "" if outcome is None else outcome.describe() if result.status == CACHED else outcome.detail
+    shown = "; ".join(part for part in (shown, output_notes(result)) if part)
     why = run_reason(result)
     return f"{shown} ({why})" if shown and why else shown or (f"({why})" if why else "")
+
+
+def output_notes(result: NodeResult) -> str:
+    """What a node's outputs ask to be said on its line (their `note` property, e.g. a warm start)."""
+    return "; ".join(str(artifact.properties["note"]) for artifact in result.outputs.values()
+                     if artifact is not None and artifact.properties.get("note"))
 
 
 def run_reason(result: NodeResult) -> str:

@@ -23,9 +23,10 @@ def run_fn(fn_args):
     country = keras.Input(shape=(), name="country_id", dtype=tf.int64)
     size = output.vocabulary_size_by_name("country") + 1
     embedded = keras.layers.Embedding(size, 4, name="country_id_embedding")(country)
-    output_layer = keras.layers.Dense(1, activation="sigmoid", name="out")
+    hp = fn_args.hyperparameters
+    output_layer = keras.layers.Dense(1, activation="sigmoid", name=hp.get("output_layer", "out"))
     model = keras.Model({"country_id": country}, output_layer(embedded))
-    load_base_weights(model, fn_args.base_model, output)
+    load_base_weights(model, fn_args.base_model, output, strict=hp.get("strict", False))
     np.save(os.path.join(fn_args.model_run_dir, "initial_embedding.npy"),
             model.get_layer("country_id_embedding").get_weights()[0])
     options = tfxio.TensorFlowDatasetOptions(batch_size=16, label_key="clicked")
