@@ -5,7 +5,7 @@ UV        := $(VENV)/bin/uv
 PYTHON311 ?= $(shell command -v python3.11 || command -v python3)
 STAMP     := $(VENV)/.installed-from-lock
 
-.PHONY: install demo test test-unit test-e2e lint bench lock clean flink-up flink-down
+.PHONY: install demo test test-unit test-e2e lint bench lock clean flink-up flink-down objectstore-up objectstore-down
 
 install: $(STAMP)
 
@@ -42,6 +42,12 @@ flink-up: install
 
 flink-down:
 	bash scripts/flink/down.sh
+
+objectstore-up: install
+	bash scripts/objectstore/up.sh
+
+objectstore-down:
+	bash scripts/objectstore/down.sh
 
 lock:
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28

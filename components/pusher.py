@@ -6,22 +6,44 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
-from pipelines import Input, Output, Parameter, component
+from pipelines import Input, Output, Parameter, component, storage
 from pipelines.artifacts import SERVING_MODEL_DIR, InfraBlessing, Model, ModelBlessing, PushedModel
 from pipelines.runner.leftovers import record_directory
 
 _VERSION = re.compile(r"^\d+$")
 PUSHING_PREFIX = ".pushing-"
+SAVED_MODEL_FILE = "saved_model.pb"
 
 
 def existing_versions(model_base: str) -> list[int]:
-    """The numeric version directories under `<serving_base>/<model_name>/`, ascending."""
-    if not os.path.isdir(model_base):
-        return []
-    return sorted(int(name) for name in os.listdir(model_base) if _VERSION.match(name))
+    """The numeric version directories under `<serving_base>/<model_name>/`, ascending (or URL)."""
+    return sorted(int(name) for name in storage.child_names(model_base) if _VERSION.match(name))
+
+
+def push_saved_model_to_url(saved_model_dir: str, model_base: str) -> tuple[int, str]:
+    """Uploads a SavedModel to `<model_base URL>/<next version>/`, its `saved_model.pb` last.
+
+    An object store has no atomic rename: a version counts as complete once its
+    `saved_model.pb` is there (the model server's object-store mirror waits for it), so that file
+    is written after every other one. Two pushers racing for one version are not arbitrated here.
+
+    Returns:
+        (version, destination URL).
+    """
+    version = max(existing_versions(model_base), default=0) + 1
+    destination = storage.join(model_base, str(version))
+    with tempfile.TemporaryDirectory(prefix=PUSHING_PREFIX) as staging:
+        marker = os.path.join(staging, SAVED_MODEL_FILE)
+        shutil.copytree(saved_model_dir, staging, dirs_exist_ok=True)
+        os.rename(marker, marker + ".last")
+        storage.upload_tree(staging, destination)
+        storage.write_bytes(storage.join(destination, SAVED_MODEL_FILE), Path(marker + ".last").read_bytes())
+    storage.delete_tree(storage.join(destination, SAVED_MODEL_FILE + ".last"))
+    return version, destination
 
 
 def push_saved_model(saved_model_dir: str, model_base: str, attempts: int = 5) -> tuple[int, str]:
@@ -88,8 +110,9 @@ def pusher(model: Input[Model], pushed_model: Output[PushedModel], serving_base:
         if not os.path.isdir(saved_model):
             raise FileNotFoundError(f"Model artifact {model.id} has no {SERVING_MODEL_DIR}/ SavedModel "
                                     f"at {saved_model}")
-        version, destination = push_saved_model(saved_model, os.path.join(serving_base, model_name))
-        record.update(pushed=1, destination=os.path.abspath(destination), pushed_version=version)
+        push = push_saved_model_to_url if storage.is_url(serving_base) else push_saved_model
+        version, destination = push(saved_model, storage.join(serving_base, model_name))
+        record.update(pushed=1, destination=storage.absolute(destination), pushed_version=version)
     else:
         record["not_pushed_because"] = reason
     pushed_model.pushed = record["pushed"]

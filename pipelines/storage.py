@@ -80,6 +80,16 @@ def match(pattern: str) -> list[tuple[str, int]]:
     return sorted((metadata.path, metadata.size_in_bytes) for metadata in found.metadata_list)
 
 
+def size_and_mtime_ns(path: str) -> tuple[int, int]:
+    """(size, last modification in ns) of a local file or an object."""
+    if not is_url(path):
+        status = os.stat(path)
+        return status.st_size, status.st_mtime_ns
+    [found] = _filesystems().match([path])
+    [metadata] = found.metadata_list
+    return metadata.size_in_bytes, int(metadata.last_updated_in_seconds * 1e9)
+
+
 def child_names(prefix: str) -> list[str]:
     """The names directly under a directory or URL prefix (files and 'directories'), sorted."""
     if not is_url(prefix):

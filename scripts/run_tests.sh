@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: lint, then the fast tests, then the end-to-end tests (tests marked e2e, on two
-# pytest-xdist workers), then the tests on a local Flink cluster (marked flink), then one
-# closing line with the totals. pytest exits 5 when a selection holds no test; that is no failure.
+# pytest-xdist workers), then the tests on a local Flink cluster (marked flink), then the tests
+# on a local S3-compatible store (marked objectstore), then one closing line with the totals.
+# pytest exits 5 when a selection holds no test; that is no failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1  # nothing else: Starling sets up TensorFlow's environment itself
@@ -18,13 +19,16 @@ run_pytest() {
   return "$status"
 }
 status=0
-run_pytest fast -m "not e2e and not flink" -q --durations=10 || status=1
+run_pytest fast -m "not e2e and not flink and not objectstore" -q --durations=10 || status=1
 if [ "$status" -eq 0 ]; then
   # two workers, a test file each at a time: most e2e time is single-threaded Python in subprocesses
-  run_pytest e2e -m "e2e and not flink" -q --durations=10 -n 2 --dist loadfile || status=1
+  run_pytest e2e -m "e2e and not flink and not objectstore" -q --durations=10 -n 2 --dist loadfile || status=1
 fi
 if [ "$status" -eq 0 ]; then  # the local Flink cluster: needs Java 17 and Maven (tests/flink/conftest.py)
   run_pytest flink -m flink -q --durations=10 || status=1
+fi
+if [ "$status" -eq 0 ]; then  # SeaweedFS on 127.0.0.1: built with Go once (tests/objectstore/conftest.py)
+  run_pytest objectstore -m objectstore -q --durations=10 || status=1
 fi
 .venv/bin/python scripts/junit_summary.py "$reports"/*.xml || status=1
 exit "$status"

@@ -9,9 +9,11 @@ import re
 import threading
 from collections.abc import Callable
 
+from pipelines import storage
 from serving.errors import NotFound
 from serving.loaded_model import IncompleteVersion, LoadedModel, load_version
 from serving.model_config import ModelConfig, VersionPolicy
+from serving.object_store import ObjectStoreMirror
 
 log = logging.getLogger("starling.serving")
 _VERSION = re.compile(r"^\d+$")
@@ -133,7 +135,8 @@ class ModelRepository:
                  policy: VersionPolicy | None = None, labels: dict[str | None, dict[str, int]] | None = None,
                  poll_seconds: float = 2.0, warmup: Callable[[LoadedModel], None] | None = None,
                  configs: list[ModelConfig] | None = None):
-        self.base_path = base_path
+        self.mirror = ObjectStoreMirror(base_path) if storage.is_url(base_path) else None
+        self.base_path = self.mirror.local_dir if self.mirror is not None else base_path
         self.fixed_names = list(model_names or [])
         self.policy = policy or VersionPolicy()
         self.labels = labels or {}
@@ -157,7 +160,12 @@ class ModelRepository:
         return served
 
     def scan(self) -> None:
-        """Looks for new or changed versions once, loading what each policy wants."""
+        """Looks for new or changed versions once, loading what each policy wants.
+
+        With an object-store base path, complete new versions are mirrored locally first.
+        """
+        if self.mirror is not None:
+            self.mirror.sync()
         if self._discover:
             for name in self._model_names():
                 if name not in self.models:

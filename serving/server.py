@@ -11,6 +11,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from pipelines import storage
 from pipelines.hosts import AllowedHosts, HostCheck
 from serving.admission import AdaptiveLimiter, LimiterOptions
 from serving.app import DEFAULT_MAX_BODY_BYTES, RestApi
@@ -82,7 +83,7 @@ def check_options(options: ServerOptions) -> None:
     """
     paths = [c.base_path for c in options.configs] or [options.model_base_path]
     for path in paths:
-        if not os.path.isdir(path):
+        if not storage.is_url(path) and not os.path.isdir(path):  # a URL is mirrored when scanned
             raise ConfigError(f"model base path {path} does not exist (expected <base>/<model>/<version>/)")
 
 

@@ -9,7 +9,7 @@ from components.example_gen import csv_rows
 from components.example_gen.contract import load_schema_file
 from components.example_gen.driver import input_facts
 from components.example_gen.ingestion import FileFormat, IngestOptions, ingest
-from components.example_gen.spans import select_files
+from components.example_gen.spans import select_readable_files
 from components.example_gen.splits import DEFAULT_SPLITS
 from pipelines import Input, Output, Parameter, component
 from pipelines.artifacts import Examples, Schema
@@ -88,7 +88,7 @@ def csv_example_gen(examples: Output[Examples], input_base: Parameter[str],
         ValueError: a bad row (naming file:line, column and value) unless tolerated, or no rows;
             a column the schema requires is missing; the schema file is empty or unparsable.
     """
-    selection = select_files(input_base, pattern, span, span_range)
+    selection = select_readable_files(input_base, pattern, span, span_range)
     columns = _csv_columns(selection.files)
     _check_partition_feature(partition_feature, columns)
     ingest(examples, selection, _csv_format(columns, schema, selection.files[0]),
@@ -109,7 +109,7 @@ def parquet_example_gen(examples: Output[Examples], input_base: Parameter[str],
     """
     from components.example_gen import parquet_rows
 
-    selection = select_files(input_base, pattern, span, span_range)
+    selection = select_readable_files(input_base, pattern, span, span_range)
     columns = parquet_rows.check_files(selection.files)
     _check_partition_feature(partition_feature, columns)
     ingest(examples, selection, FileFormat(parquet_rows.read_chunks),
@@ -129,7 +129,7 @@ def import_example_gen(examples: Output[Examples], input_base: Parameter[str],
     """
     from components.example_gen import tfrecord_rows
 
-    selection = select_files(input_base, pattern, span, span_range)
+    selection = select_readable_files(input_base, pattern, span, span_range)
     ingest(examples, selection, FileFormat(tfrecord_rows.read_chunks),
            IngestOptions(splits, partition_feature, allow_empty=allow_empty))
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.example_gen.spans import SpanSelection, select_files
+from pipelines import storage
 
 CONTENT_HASH_LIMIT_BYTES = 256 * 1024 * 1024
 CONTENT = "content"
@@ -56,16 +57,27 @@ def fingerprint_files(selection: SpanSelection, input_base: str,
 
     `method` forces CONTENT or STAT (default: by the selection's total size).
     """
-    sizes = {path: os.stat(path).st_size for path in selection.files}
-    total = sum(sizes.values())
+    remote = storage.is_url(input_base)
+    stats = {path: _stat(path, remote) for path in selection.files}
+    total = sum(size for size, _ in stats.values())
     method = method or (CONTENT if total <= CONTENT_HASH_LIMIT_BYTES else STAT)
     digest = hashlib.sha256(method.encode())
     for path in sorted(selection.files):
-        relative = os.path.relpath(path, input_base)
-        digest.update(f"\0{relative}\0{sizes[path]}\0".encode())
-        if method == CONTENT:
+        relative = path[len(input_base.rstrip("/")) + 1:] if remote else os.path.relpath(path, input_base)
+        digest.update(f"\0{relative}\0{stats[path][0]}\0".encode())
+        if method == CONTENT and remote:
+            digest.update(hashlib.sha256(storage.read_bytes(path)).digest())
+        elif method == CONTENT:
             with open(path, "rb") as source:
                 digest.update(hashlib.file_digest(source, "sha256").digest())
         else:
-            digest.update(str(os.stat(path).st_mtime_ns).encode())
+            digest.update(str(stats[path][1]).encode())
     return digest.hexdigest(), method, total
+
+
+def _stat(path: str, remote: bool) -> tuple[int, int]:
+    """(size, modification time in ns) of a local file or an object."""
+    if remote:
+        return storage.size_and_mtime_ns(path)
+    status = os.stat(path)
+    return status.st_size, status.st_mtime_ns

@@ -9,6 +9,8 @@ import os
 import re
 from collections.abc import Sequence
 
+from pipelines import storage
+
 _PLACEHOLDERS = {"{SPAN}": r"(?P<span>\d+)", "{VERSION}": r"(?P<version>\d+)",
                  "{YYYY}": r"(?P<year>\d{4})", "{MM}": r"(?P<month>\d{2})", "{DD}": r"(?P<day>\d{2})"}
 
@@ -63,9 +65,9 @@ def select_files(input_base: str, pattern: str, span: int | None = None,
     """
     found: dict[int, dict[int | None, list[str]]] = {}
     regex = _pattern_regex(pattern)
-    for path in sorted(glob.glob(os.path.join(input_base, _glob_pattern(pattern)))):
-        match = regex.match(os.path.relpath(path, input_base))
-        if match is None or not os.path.isfile(path):
+    for path in _candidates(input_base, pattern):
+        match = regex.match(_relative(path, input_base))
+        if match is None:
             continue
         version = match.groupdict().get("version")
         found.setdefault(_span_of(match), {}).setdefault(
@@ -79,6 +81,47 @@ def select_files(input_base: str, pattern: str, span: int | None = None,
         version = max(versions, key=lambda v: -1 if v is None else v)
         files.extend(versions[version])
     return SpanSelection(files, wanted, version)
+
+
+def _candidates(input_base: str, pattern: str) -> list[str]:
+    """The files the pattern's glob finds under input_base (a directory or an s3:// / gs:// URL)."""
+    if storage.is_url(input_base):
+        return [path for path, _ in storage.match(storage.join(input_base, _glob_pattern(pattern)))]
+    return sorted(path for path in glob.glob(os.path.join(input_base, _glob_pattern(pattern)))
+                  if os.path.isfile(path))
+
+
+def _relative(path: str, input_base: str) -> str:
+    if storage.is_url(input_base):
+        return path[len(input_base.rstrip("/")) + 1:]
+    return os.path.relpath(path, input_base)
+
+
+def select_readable_files(input_base: str, pattern: str, span: int | None = None,
+                          span_range: Sequence[int] | None = None) -> SpanSelection:
+    """`select_files`, with files in an object store staged into the running execution's scratch."""
+    from pipelines.runner.context import current_execution
+
+    selection = select_files(input_base, pattern, span, span_range)
+    return local_selection(selection, input_base, os.path.join(current_execution().temp_dir, "input"))
+
+
+def local_selection(selection: SpanSelection, input_base: str, directory: str) -> SpanSelection:
+    """The selection itself for local files; for a URL input_base, its files copied into `directory`.
+
+    The readers (pyarrow, csv) read local files; files in an object store are staged into the
+    execution's scratch directory first, keeping their paths relative to input_base.
+    """
+    if not storage.is_url(input_base):
+        return selection
+    staged = []
+    for path in selection.files:
+        target = os.path.join(directory, *_relative(path, input_base).split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as copy:
+            copy.write(storage.read_bytes(path))
+        staged.append(target)
+    return SpanSelection(staged, selection.spans, selection.version)
 
 
 def _wanted_spans(available: list[int], span: int | None, span_range: Sequence[int] | None,

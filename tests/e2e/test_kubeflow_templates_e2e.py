@@ -24,11 +24,14 @@ def test_penguin_compiles_and_loads_back(tmp_path):
 
     package = tmp_path / "penguin.yaml"
     compiled = compile_pipeline(str(REPO / "templates" / "penguin" / "pipeline.py"), str(package),
-                                params={"data_root": str(tmp_path / "data")})
+                                params={"data_root": str(tmp_path / "data"), "root": "s3://penguins/runs",
+                                        "serving_base": "s3://penguins/serving"},
+                                allow_local_paths=True)  # the template writes its data at build time
     assert components.load_component_from_file(str(package)).name == "penguin"
     spec = yaml.safe_load(package.read_text())
     names = {task["taskInfo"]["name"] for task in spec["root"]["dag"]["tasks"].values()}
-    assert names == set(compiled.node_ids) and "Evaluator" in names
+    assert names == {*compiled.node_ids, "project files"} and "Evaluator" in names
+    assert {"pipeline.py", "model.py"} <= {path.split("/")[-1] for path in compiled.project_files}
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == {
         "root", "data_root", "serving_base", "train_steps", "tune_steps", "max_trials", "min_accuracy"}
 
@@ -46,11 +49,14 @@ def test_compiled_ctr_runs_under_kfp_local_and_pushes_a_model(tmp_path):
         str(REPO / "templates" / "ctr" / "pipeline.py"), str(package),
         metadata_url=f"sqlite:{tmp_path / 'metadata.sqlite'}",
         params={"data_root": str(tmp_path / "data"), "serving_base": str(tmp_path / "serving"),
-                "train_steps": 20, "eval_steps": 2, "min_auc": 0.3, "gate_on_platform": False})
+                "root": str(tmp_path / "root"),
+                "train_steps": 20, "eval_steps": 2, "min_auc": 0.3, "gate_on_platform": False},
+        allow_local_paths=True)
     spec = yaml.safe_load(package.read_text())
     parameters = spec["root"]["inputDefinitions"]["parameters"]
     assert {"span", "train_steps", "data_root", "break_model"} <= set(parameters)
-    assert len(spec["root"]["dag"]["tasks"]) == len(compiled.node_ids)
+    steps = [name for name in spec["deploymentSpec"]["executors"] if name.startswith("exec-node-")]
+    assert len(steps) == len(compiled.node_ids)
     assert {"CsvExampleGen", "Trainer", "Evaluator", "Pusher"} <= set(compiled.node_ids)
 
     run_locally(str(package), str(tmp_path / "kfp"), {"span": 1})

@@ -109,7 +109,8 @@ def test_compiled_kubeflow_steps_receive_the_beam_args(tmp_path, capsys):
 
     output = tmp_path / "ctr.yaml"
     status = main(["compile", str(Path(REPO) / "templates" / "ctr" / "pipeline.py"), "-o", str(output),
-                   "--beam-args", "--runner=FlinkRunner --flink_master=flink-rest:8081 --parallelism=4"])
+                   *ON_OBJECT_STORE, "--beam-args",
+                   "--runner=FlinkRunner --flink_master=flink-rest:8081 --parallelism=4"])
     assert status == 0, capsys.readouterr()
     steps = _step_sources(output)
     expected = "beam_args=['--runner=FlinkRunner', '--flink_master=flink-rest:8081', '--parallelism=4']"
@@ -120,17 +121,23 @@ def test_compile_without_beam_flags_keeps_the_pipelines_args(tmp_path):
     from pipelines.cli.main import main
 
     output = tmp_path / "ctr.yaml"
-    assert main(["compile", str(Path(REPO) / "templates" / "ctr" / "pipeline.py"), "-o", str(output)]) == 0
+    assert main(["compile", str(Path(REPO) / "templates" / "ctr" / "pipeline.py"), "-o", str(output),
+                 *ON_OBJECT_STORE]) == 0
     assert not any("beam_args=" in source for source in _step_sources(output).values())
 
 
 def _step_sources(compiled_yaml: Path) -> dict[str, str]:
-    """Each KFP executor's embedded Python source, by executor name."""
+    """Each node step's embedded Python source, by executor name (not the project-files step)."""
     import yaml
 
     executors = yaml.safe_load(compiled_yaml.read_text())["deploymentSpec"]["executors"]
     return {name: " ".join(spec["container"].get("command", []) + spec["container"].get("args", []))
-            for name, spec in executors.items()}
+            for name, spec in executors.items() if name.startswith("exec-node-")}
+
+
+# a Kubeflow package needs storage that outlives a step's pod
+ON_OBJECT_STORE = ["--param", "root=s3://bucket/ctr", "--param", "data_root=s3://bucket/data",
+                   "--param", "serving_base=s3://bucket/serving"]
 
 
 def test_a_remote_job_past_its_deadline_is_cancelled_and_named(monkeypatch):

@@ -1,0 +1,55 @@
+"""The local S3-compatible store for the `objectstore` test layer: `make objectstore-up` once per
+session (SeaweedFS on 127.0.0.1), then `make objectstore-down`. Tests reach it as any S3 client
+would, through the standard AWS environment variables."""
+
+import os
+import subprocess
+import uuid
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _settings() -> dict[str, str]:
+    """The store's port and keys, as scripts/objectstore/env.sh sets them."""
+    done = subprocess.run(["bash", "-c", "source scripts/objectstore/env.sh && echo "
+                           "$OBJECTSTORE_S3_PORT $OBJECTSTORE_ACCESS_KEY $OBJECTSTORE_SECRET_KEY"],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    port, key, secret = done.stdout.split()
+    return {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def _make(target: str, timeout_s: int) -> None:
+    done = subprocess.run(["make", "-s", target], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout_s)
+    assert done.returncode == 0, f"make {target} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def object_store():
+    """The running store's AWS settings (also in os.environ for this process and its children)."""
+    _make("objectstore-up", timeout_s=2400)  # the first time builds SeaweedFS with Go
+    settings = _settings()
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield settings
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _make("objectstore-down", timeout_s=120)
+
+
+@pytest.fixture
+def bucket(object_store):
+    """A new, empty bucket: `s3://<name>`."""
+    import boto3
+
+    name = f"starling-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    return f"s3://{name}"

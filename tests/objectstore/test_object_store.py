@@ -1,0 +1,82 @@
+"""Starling on a real S3-compatible store (SeaweedFS on 127.0.0.1): the storage layer, the ctr
+pipeline's compiled package with its data, root and serving directory in a bucket, and
+`starling serve --model-base-path s3://...` serving the pushed model."""
+
+import json
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipelines import storage
+from pipelines.kubeflow import compile_pipeline
+from pipelines.kubeflow.client import run_locally
+from pipelines.kubeflow.codegen import ClusterSettings
+from pipelines.metadata import MetadataStore, sqlite_config
+from pipelines.metadata.codec import resolved_uri, stored_uri
+from tests.serving.serve_process import serve
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "templates" / "ctr"))
+
+from data_generator import CtrDataConfig, write_days  # noqa: E402
+
+pytestmark = pytest.mark.objectstore
+
+
+def test_the_storage_layer_round_trips_a_tree(bucket, tmp_path):
+    source = tmp_path / "tree"
+    (source / "a" / "b").mkdir(parents=True)
+    (source / "top.txt").write_text("top")
+    (source / "a" / "b" / "deep.bin").write_bytes(b"\0\1\2")
+    written = storage.upload_tree(str(source), f"{bucket}/x")
+    assert written == [f"{bucket}/x/a/b/deep.bin", f"{bucket}/x/top.txt"]
+    assert storage.child_names(f"{bucket}/x") == ["a", "top.txt"]
+    assert storage.exists(f"{bucket}/x/a") and not storage.exists(f"{bucket}/nothing")
+    assert storage.match(f"{bucket}/x/*.txt") == [(f"{bucket}/x/top.txt", 3)]
+    storage.download_tree(f"{bucket}/x", str(tmp_path / "back"))
+    assert (tmp_path / "back" / "a" / "b" / "deep.bin").read_bytes() == b"\0\1\2"
+    storage.delete_tree(f"{bucket}/x")
+    assert storage.list_files(f"{bucket}/x") == []
+    # MLMD keeps URIs inside an object-store root relative to it, and leaves other URLs alone
+    assert stored_uri(f"{bucket}/runs/Trainer/model/7", f"{bucket}/runs") == "Trainer/model/7"
+    assert resolved_uri("Trainer/model/7", f"{bucket}/runs") == f"{bucket}/runs/Trainer/model/7"
+    assert stored_uri("s3://other/m/1", "/local/root") == "s3://other/m/1"
+
+
+def test_ctr_package_reads_and_pushes_through_s3_and_serve_loads_from_s3(bucket, object_store, tmp_path):
+    write_days(tmp_path / "data", [1], CtrDataConfig(rows_per_day=2000))
+    storage.upload_tree(str(tmp_path / "data"), f"{bucket}/data")
+    package, store = tmp_path / "ctr.yaml", tmp_path / "metadata.sqlite"
+    compile_pipeline(str(REPO / "templates" / "ctr" / "pipeline.py"), str(package),
+                     metadata_url=f"sqlite:{store}",
+                     cluster=ClusterSettings(storage_secret="s3-keys",
+                                             s3_endpoint=object_store["AWS_ENDPOINT_URL"]),
+                     params={"root": f"{bucket}/runs/ctr", "data_root": f"{bucket}/data",
+                             "serving_base": f"{bucket}/serving", "train_steps": 20,
+                             "eval_steps": 2, "min_auc": 0.3, "gate_on_platform": False})
+
+    text = package.read_text()
+    assert object_store["AWS_SECRET_ACCESS_KEY"] not in text and "secretAsEnv" in text
+
+    run_locally(str(package), str(tmp_path / "kfp"), {"span": 1})  # the keys: from the environment
+
+    assert storage.exists(f"{bucket}/serving/ctr/1/saved_model.pb")
+    metadata = MetadataStore(sqlite_config(store))
+    [pushed] = metadata.query_artifacts("type = 'PushedModel'")
+    assert pushed.properties["destination"] == f"{bucket}/serving/ctr/1"
+    [examples] = [a for a in metadata.query_artifacts("type = 'Examples'")
+                  if a.properties.get("producer_node") == "CsvExampleGen"]
+    assert examples.span == 1 and examples.properties["input_fingerprint"]  # read from the bucket
+    [run] = metadata.list_runs("ctr")
+    assert run.properties["status"] == "COMPLETE" and run.properties["n_pushed"] == 1
+
+    server = serve(f"{bucket}/serving")
+    try:
+        status = httpx.get(f"{server.url}/v1/models/ctr", timeout=30).json()
+        [version] = status["model_version_status"]
+        assert (version["version"], version["state"]) == ("1", "AVAILABLE"), json.dumps(status)
+    finally:
+        server.stop()
+
