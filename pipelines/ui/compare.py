@@ -8,11 +8,12 @@ import os
 from typing import Any
 
 from pipelines.metadata import MetadataStore
+from pipelines.ui import metric_kinds
 from pipelines.ui.queries import NotFound, RunDetail, event_port, run_detail
+from pipelines.ui.run_columns import node_parameters
 
 EVALUATION_FILE = "evaluation.json"
 COMPARED_STATISTICS = ("mean", "std", "missing_pct", "unique")
-PROCESS_PROPERTIES = ("pid", "host")  # where an execution ran: differs every run, not a parameter
 
 
 @dataclasses.dataclass
@@ -24,6 +25,18 @@ class CompareRow:
     values: list[Any]
     deltas: list[float | None]
     differs: bool
+    count: bool = False  # printed as an integer (example_count)
+    judgements: list[str] = dataclasses.field(default_factory=list)  # better, worse, changed, ""
+    notes: list[str] = dataclasses.field(default_factory=list)  # n/a, not judged, interval
+
+    @property
+    def cells(self) -> list[tuple[str, str, str, str]]:
+        """Per subject: (value, change, judgement, note) as text, formatted by the metric's kind."""
+        return [(metric_kinds.format_number(value, self.count),
+                 metric_kinds.format_change(delta, self.count), judgement, note)
+                for value, delta, judgement, note in zip(
+                    self.values, self.deltas, self.judgements or [""] * len(self.values),
+                    self.notes or [""] * len(self.values), strict=True)]
 
 
 @dataclasses.dataclass
@@ -53,7 +66,7 @@ def compare_runs(store: MetadataStore, run_names: list[str], labels: list[str] |
         runs=run_names, labels=labels or run_names,
         blessed=[None if e is None else bool(e.get("blessed")) for e in evaluations],
         parameters=_rows_of([_parameters(detail) for detail in details]),
-        metrics=_rows_of([_metrics(e) for e in evaluations]),
+        metrics=_metric_rows(evaluations),
         statistics=_rows_of([_statistics(detail) for detail in details]))
 
 
@@ -93,9 +106,7 @@ def _evaluation_summary(detail: RunDetail) -> dict[str, Any] | None:
 def _parameters(detail: RunDetail) -> dict[tuple[str, str], Any]:
     values: dict[tuple[str, str], Any] = {}
     for node in detail.nodes:
-        for name, value in node.properties.items():
-            if name not in PROCESS_PROPERTIES:
-                values[(node.node_id, name)] = value
+        values.update(node_parameters(node.node_id, node.properties))
         for name, value in node.driver_facts.items():
             values[(node.node_id, f"driver: {name}")] = value
         for ref in node.outputs:
@@ -122,6 +133,41 @@ def _metrics(summary: dict[str, Any] | None) -> dict[tuple[str, str], Any]:
             for metric, values in item.get("metrics", {}).items()}
 
 
+def _metric_rows(evaluations: list[dict[str, Any] | None]) -> list[CompareRow]:
+    """Metric rows, each judged by its direction and annotated with the evaluation's own notes."""
+    rows = _rows_of([_metrics(e) for e in evaluations])
+    notes = [_metric_notes(e) for e in evaluations]
+    for row in rows:
+        row.count = metric_kinds.is_count(row.name)
+        row.judgements = [metric_kinds.judge(row.name, delta) for delta in row.deltas]
+        row.notes = [found.get((row.group, row.name), "") for found in notes]
+    return rows
+
+
+def _metric_notes(summary: dict[str, Any] | None) -> dict[tuple[str, str], str]:
+    """What the evaluation says beside a value: n/a, not judged, failed, the delta's interval."""
+    if summary is None:
+        return {}
+    return {(item["slice"], metric): _note(values)
+            for item in summary.get("slices", [])
+            for metric, values in item.get("metrics", {}).items() if _note(values)}
+
+
+def _note(values: dict[str, Any]) -> str:
+    parts = []
+    if values.get("na"):
+        parts.append(f"n/a ({values['na']})")
+    if values.get("not_judged"):
+        parts.append(f"not judged: {values['not_judged']}")
+    interval = values.get("interval")
+    if interval and isinstance(values.get("diff"), int | float):
+        parts.append(f"vs baseline {values['diff']:+.4f}, {interval['confidence']:.0%} CI "
+                     f"[{interval['low']:+.4f}, {interval['high']:+.4f}]")
+    if values.get("failed"):
+        parts.append("fails its gate")
+    return "; ".join(parts)
+
+
 def _statistics(detail: RunDetail) -> dict[tuple[str, str], Any]:
     from pipelines.reports.statistics import feature_rows, load_statistics
 
@@ -138,6 +184,8 @@ def _statistics(detail: RunDetail) -> dict[tuple[str, str], Any]:
 
 def _rows_of(per_subject: list[dict[tuple[str, str], Any]]) -> list[CompareRow]:
     keys = list(dict.fromkeys(key for values in per_subject for key in values))
+    group_order = {group: index for index, group in enumerate(dict.fromkeys(g for g, _ in keys))}
+    keys.sort(key=lambda key: group_order[key[0]])  # stable: each group's rows together
     rows = []
     for group, name in keys:
         values = [values.get((group, name)) for values in per_subject]

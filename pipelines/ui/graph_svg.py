@@ -7,11 +7,11 @@ executions). Every label is escaped here; the caller passes plain text.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 NODE_WIDTH, NODE_HEIGHT = 176, 54
-COLUMN_GAP, ROW_GAP, MARGIN = 64, 22, 12
+COLUMN_GAP, ROW_GAP, MARGIN = 120, 26, 12
 STATUS_COLOURS = {
     "COMPLETE": "#cdeccd", "CACHED": "#d6e4fb", "FAILED": "#f8c9c9", "HALTED": "#ffd9a8",
     "RUNNING": "#fff1a8", "SKIPPED": "#e4e4e4", "PENDING": "#f6f6f6", "ARTIFACT": "#ffffff",
@@ -101,14 +101,15 @@ def _barycentre(parents: list[str], row: dict[str, float], fallback: int) -> tup
 
 
 def render_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], css_class: str = "graph") -> str:
-    """The graph as one `<svg>` element (empty string for no nodes)."""
+    """The graph as one `<svg>` element (empty string for no nodes), edges labelled."""
     if not nodes:
         return ""
     placed = positions(nodes, edges)
     width = max(x for x, _ in placed.values()) + NODE_WIDTH + MARGIN
     height = max(y for _, y in placed.values()) + NODE_HEIGHT + MARGIN
-    arrows = "".join(_edge_svg(edge, placed) for edge in edges
-                     if edge.source in placed and edge.target in placed)
+    drawn = [edge for edge in edges if edge.source in placed and edge.target in placed]
+    ends = _port_offsets(drawn, placed)
+    arrows = "".join(_edge_svg(edge, placed, ends[index]) for index, edge in enumerate(drawn))
     boxes = "".join(_node_svg(node, *placed[node.key]) for node in nodes)
     marker = ("<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='7' "
               "markerHeight='7' orient='auto'><path d='M0,0 L10,5 L0,10 z' fill='#8a93a6'/>"
@@ -117,32 +118,66 @@ def render_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], css_class
             f"viewBox='0 0 {width} {height}' role='img'>{marker}{arrows}{boxes}</svg>")
 
 
-def _edge_svg(edge: GraphEdge, placed: dict[str, tuple[int, int]]) -> str:
+def _port_offsets(edges: Sequence[GraphEdge], placed: dict[str, tuple[int, int]],
+                  ) -> list[tuple[float, float]]:
+    """Per edge, where it leaves its source and enters its target (y within the box).
+
+    A node's outgoing edges leave at distinct heights, ordered by their targets' rows, and its
+    incoming edges arrive likewise, so edges sharing a node do not run on top of each other.
+    """
+    outgoing: dict[str, list[int]] = {}
+    incoming: dict[str, list[int]] = {}
+    for index, edge in enumerate(edges):
+        outgoing.setdefault(edge.source, []).append(index)
+        incoming.setdefault(edge.target, []).append(index)
+    leave = _spread(outgoing, lambda i: placed[edges[i].target][1])
+    enter = _spread(incoming, lambda i: placed[edges[i].source][1])
+    return [(leave[index], enter[index]) for index in range(len(edges))]
+
+
+def _spread(groups: dict[str, list[int]], order: Callable[[int], int]) -> dict[int, float]:
+    offsets = {}
+    for members in groups.values():
+        ranked = sorted(members, key=order)
+        for rank, index in enumerate(ranked):
+            offsets[index] = NODE_HEIGHT * (rank + 1) / (len(ranked) + 1)
+    return offsets
+
+
+def _edge_svg(edge: GraphEdge, placed: dict[str, tuple[int, int]], ends: tuple[float, float]) -> str:
     sx, sy = placed[edge.source]
     tx, ty = placed[edge.target]
-    x1, y1 = float(sx + NODE_WIDTH), sy + NODE_HEIGHT / 2
-    x2, y2 = float(tx), ty + NODE_HEIGHT / 2
+    x1, y1 = float(sx + NODE_WIDTH), sy + ends[0]
+    x2, y2 = float(tx), ty + ends[1]
     if x2 <= x1:  # same or earlier column: leave from the bottom, enter from the top
         x1, y1, x2, y2 = sx + NODE_WIDTH / 2, sy + NODE_HEIGHT, tx + NODE_WIDTH / 2, ty
     if x2 - x1 > COLUMN_GAP:  # skips columns: run along the gap between rows, not under boxes
-        path = _lane_path(x1, y1, x2, y2)
+        path, label_x, label_y = _lane_path(x1, y1, x2, y2)
     else:
         bend = max(abs(x2 - x1) / 2, 20)
         path = (f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} "
                 f"{x2:.0f},{y2:.0f}")
+        label_x, label_y = (x1 + x2) / 2, (y1 + y2) / 2
     title = f"<title>{escape(edge.label)}</title>" if edge.label else ""
-    return (f"<path class='edge' d='{path}' fill='none' stroke='#8a93a6' stroke-width='1.4' "
-            f"stroke-linejoin='round' marker-end='url(#arrow)'>{title}</path>")
+    label = (f"<text class='edge-label' x='{label_x:.0f}' y='{label_y - 3:.0f}' "
+             f"text-anchor='middle'>{escape(_clip(edge.label, 20))}</text>") if edge.label else ""
+    return (f"<g class='edge'><path class='edge' d='{path}' fill='none' stroke='#8a93a6' "
+            f"stroke-width='1.4' stroke-linejoin='round' marker-end='url(#arrow)'>{title}</path>"
+            f"{label}</g>")
 
 
-def _lane_path(x1: float, y1: float, x2: float, y2: float) -> str:
-    """Out into the next column gap, along the row gap nearest the two ends, into the last gap."""
+def _lane_path(x1: float, y1: float, x2: float, y2: float) -> tuple[str, float, float]:
+    """Out into the next column gap, along the row gap nearest the two ends, into the last gap.
+
+    Returns the path and where its label goes (the middle of the run along the row gap).
+    """
     pitch = NODE_HEIGHT + ROW_GAP
     middle = (y1 + y2) / 2
     lane = MARGIN - ROW_GAP / 2 + pitch * max(round((middle - MARGIN + ROW_GAP / 2) / pitch), 0)
     out_x, in_x = x1 + COLUMN_GAP / 2, x2 - COLUMN_GAP / 2
     return (f"M{x1:.0f},{y1:.0f} L{out_x:.0f},{y1:.0f} L{out_x:.0f},{lane:.0f} "
-            f"L{in_x:.0f},{lane:.0f} L{in_x:.0f},{y2:.0f} L{x2:.0f},{y2:.0f}")
+            f"L{in_x:.0f},{lane:.0f} L{in_x:.0f},{y2:.0f} L{x2:.0f},{y2:.0f}",
+            (out_x + in_x) / 2, lane + 4)
 
 
 def _node_svg(node: GraphNode, x: int, y: int) -> str:

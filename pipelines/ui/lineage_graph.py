@@ -17,6 +17,7 @@ from pipelines.ui.graph_svg import GraphEdge, GraphNode
 from pipelines.ui.queries import NotFound, event_port, node_status
 
 MAX_NODES = 120
+LINEAGE_FOCUS = ("upstream", "downstream")
 MAX_LEVELS = 60  # a second bound, on MLMD round trips: three per level
 
 
@@ -92,8 +93,11 @@ class _Walk:
             self.edges.add((artifact_key, execution_key, port))
 
 
-def lineage_graph(store: MetadataStore, artifact_id: int, max_nodes: int = MAX_NODES) -> LineageGraph:
+def lineage_graph(store: MetadataStore, artifact_id: int, max_nodes: int = MAX_NODES,
+                  direction: str | None = None) -> LineageGraph:
     """The artifact's upstream and downstream lineage merged into one graph.
+
+    With `direction` ("upstream" or "downstream"), only that side is walked.
 
     Raises:
         NotFound: no artifact has this id.
@@ -102,8 +106,9 @@ def lineage_graph(store: MetadataStore, artifact_id: int, max_nodes: int = MAX_N
     if not found:
         raise NotFound(f"no artifact with id {artifact_id} in {store.location}")
     walk = _Walk(store, found[0], max_nodes)
-    walk.walk(upstream=True)
-    walk.walk(upstream=False)
+    for upstream in (True, False):
+        if direction in (None, LINEAGE_FOCUS[0 if upstream else 1]):
+            walk.walk(upstream=upstream)
     return LineageGraph(list(walk.nodes.values()),
                         [GraphEdge(source, target, label)
                          for source, target, label in sorted(walk.edges)], walk.truncated)

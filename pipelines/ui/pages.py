@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse
 
 from pipelines.errors import MetadataError
 from pipelines.metadata.lookup import canonical_type_name
 from pipelines.runner.outcomes import artifact_outcome
-from pipelines.ui import artifacts, compare, ids, models, queries, spans_chart
-from pipelines.ui.graph_svg import GraphEdge, GraphNode, render_svg
-from pipelines.ui.lineage_graph import lineage_graph
-from pipelines.ui.templating import format_seconds
+from pipelines.ui import (
+    artifact_files,
+    artifacts,
+    compare,
+    ids,
+    models,
+    node_log,
+    queries,
+    run_columns,
+    run_view,
+    spans_chart,
+)
+from pipelines.ui.graph_svg import render_svg
+from pipelines.ui.lineage_graph import LINEAGE_FOCUS, lineage_graph
+from pipelines.ui.run_filters import OUTCOMES, RUN_STATUSES, RunFilter, day_start_ms
 
 DEFAULT_METRIC = "auc"
 MAX_PAGE_SIZE = 500
@@ -65,13 +78,28 @@ def read(request: Request, query: Any) -> Any:
     return request.app.state.ui.source.read(query)
 
 
+def run_filter(request: Request) -> RunFilter:
+    """The runs filters of the query: pipeline, status, outcome, since and until (YYYY-MM-DD).
+
+    Raises:
+        HTTPException: 400 for a date that is not YYYY-MM-DD.
+    """
+    params = request.query_params
+    try:
+        since, until = day_start_ms(params.get("since")), day_start_ms(params.get("until"), end=True)
+    except ValueError:
+        raise HTTPException(400, "since and until must be dates, YYYY-MM-DD") from None
+    return RunFilter(params.get("pipeline") or None, params.get("status") or None,
+                     params.get("outcome") or None, since, until)
+
+
 def runs_listing(request: Request) -> queries.RunsPage:
-    """The page of runs the query parameters ask for (pipeline, status, before, limit)."""
-    pipeline = request.query_params.get("pipeline") or None
-    status = request.query_params.get("status") or None
+    """The page of runs the query parameters ask for (filters, before, limit)."""
+    filters = run_filter(request)
     before = int_param(request, "before")
     limit = page_size(request)
-    return read(request, lambda store: queries.list_runs(store, pipeline, status, before, limit))
+    return read(request, lambda store: queries.list_runs(store, before=before, limit=limit,
+                                                         filters=filters))
 
 
 def artifacts_listing(request: Request) -> tuple[list[Any], int | None, str]:
@@ -97,38 +125,50 @@ def artifacts_listing(request: Request) -> tuple[list[Any], int | None, str]:
 
 
 def runs_page(request: Request) -> HTMLResponse:
-    """Runs, newest first, filtered by pipeline and status, 50 to a page."""
-    page = runs_listing(request)
+    """Runs, newest first, filtered, with the metric and parameter columns the user picked."""
+    filters = run_filter(request)
+    before, limit, columns = int_param(request, "before"), page_size(request), list_param(request, "columns")
+
+    def query(store: Any) -> tuple[queries.RunsPage, dict[int, dict[str, Any]], list[str]]:
+        page = queries.list_runs(store, before=before, limit=limit, filters=filters)
+        return (page, run_columns.column_values(store, page.runs, columns),
+                run_columns.offered_columns(store, page.runs))
+
+    page, values, offered = read(request, query)
     running = any(run.status == "RUNNING" for run in page.runs)
-    return _render(request, "runs.html", page=page,
-                   pipeline=request.query_params.get("pipeline") or "",
-                   status=request.query_params.get("status") or "",
-                   statuses=queries.RUN_STATUSES, running=running, limit=page_size(request))
-
-
-def run_graph_svg(detail: queries.RunDetail) -> str:
-    """The run's pipeline graph: one box per node, coloured by status, resolvers dashed."""
-    nodes = []
-    for node in detail.nodes:
-        subtitle = node.shown_status.lower()
-        if node.status == "CACHED" and node.shown_status != "CACHED":
-            subtitle = f"cached · {subtitle}"
-        elif node.status not in ("CACHED", "RUNNING"):
-            subtitle += f" · {format_seconds(node.duration_s)}"
-        nodes.append(GraphNode(node.node_id, node.node_id, subtitle, node.shown_status,
-                               resolver=node.is_resolver, data_id=str(node.execution_id)))
-    status = detail.missing_status
-    nodes += [GraphNode(node_id, node_id, status.lower(), status) for node_id in detail.missing]
-    edges = [GraphEdge(source, target, label) for source, target, label in detail.edges]
-    return render_svg(nodes, edges)
+    kept = [(key, value) for key, value in request.query_params.multi_items()
+            if key not in ("before", "limit")]
+    return _render(request, "runs.html", page=page, filters=filters, statuses=RUN_STATUSES,
+                   outcomes=OUTCOMES, running=running, limit=limit, columns=columns,
+                   values=values, offered=[c for c in offered if c not in columns],
+                   since=request.query_params.get("since") or "",
+                   until=request.query_params.get("until") or "",
+                   older_query=urlencode([*kept, ("limit", limit), ("before", page.next_before or "")]))
 
 
 def run_page(request: Request) -> HTMLResponse:
-    """One run: its graph, properties and a panel per node."""
+    """One run: its graph, parameters, timeline, and a panel per node."""
     name = request.path_params["name"]
     detail = read(request, lambda store: queries.run_detail(store, name))
     return _render(request, "run.html", detail=detail, run=detail.summary,
-                   graph=run_graph_svg(detail))
+                   graph=run_view.run_graph_svg(detail), parameters=run_view.run_parameters(detail),
+                   timeline=run_view.timeline(detail))
+
+
+def run_node_log(request: Request) -> PlainTextResponse:
+    """GET /runs/NAME/log?node=EXECUTION_ID: the lines of the run's log written while it ran."""
+    name = request.path_params["name"]
+    execution_id = int_param(request, "node")
+    detail = read(request, lambda store: queries.run_detail(store, name, infer_missing=False))
+    node = next((n for n in detail.nodes if n.execution_id == execution_id), None)
+    if node is None:
+        raise HTTPException(404, f"run {name} has no execution {execution_id}")
+    path = node.log_path or detail.log_path
+    if not path or not os.path.isfile(path):
+        return PlainTextResponse("(this run's log is not on this machine)")
+    lines = node_log.node_lines(path, node.started_at_ms,
+                                int(node.started_at_ms + node.duration_s * 1000))
+    return PlainTextResponse("\n".join(lines) or "(no timestamped log lines while this node ran)")
 
 
 def artifacts_page(request: Request) -> HTMLResponse:
@@ -139,16 +179,37 @@ def artifacts_page(request: Request) -> HTMLResponse:
 
 
 def artifact_page(request: Request) -> HTMLResponse:
-    """One artifact: what it is, who made and used it, its report and its lineage graph."""
+    """One artifact: what it is, who made and used it, its files, report and lineage graph."""
     artifact_id = request.path_params["artifact_id"]
+    directory = request.query_params.get("dir") or ""
+    direction = request.query_params.get("focus") or ""
+    if direction not in ("", *LINEAGE_FOCUS):
+        raise HTTPException(400, f"focus must be one of {', '.join(LINEAGE_FOCUS)}")
 
     def query(store: Any) -> tuple[Any, Any]:
         return (artifacts.artifact_detail(store, artifact_id),
-                lineage_graph(store, artifact_id))
+                lineage_graph(store, artifact_id, direction=direction or None))
 
     detail, graph = read(request, query)
+    try:
+        files, files_error = artifact_files.list_directory(detail.uri, directory), ""
+    except queries.NotFound as error:
+        files, files_error = [], str(error)
+    schema = artifact_files.schema_rows(detail.uri) if detail.type == "Schema" else []
     return _render(request, "artifact.html", artifact=detail, truncated=graph.truncated,
-                   lineage=render_svg(graph.nodes, graph.edges, css_class="graph lineage"))
+                   lineage=render_svg(graph.nodes, graph.edges, css_class="graph lineage"),
+                   files=files, files_error=files_error, directory=directory, schema=schema,
+                   focus=direction)
+
+
+def artifact_download(request: Request) -> FileResponse:
+    """One file of the artifact (`?path=` relative to its uri; nothing outside it)."""
+    artifact_id = request.path_params["artifact_id"]
+    relative = request.query_params.get("path") or ""
+    detail = read(request, lambda store: artifacts.artifact_detail(store, artifact_id))
+    path = artifact_files.file_to_download(detail.uri, relative)
+    return FileResponse(path, filename=os.path.basename(path),
+                        content_disposition_type="attachment")
 
 
 def artifact_report(request: Request) -> HTMLResponse:

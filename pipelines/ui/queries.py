@@ -11,15 +11,14 @@ from pipelines.metadata.store import (
     RUN_CONTEXT,
     ExecutionRecord,
     MetadataStore,
-    quoted,
 )
 from pipelines.runner.launcher import DRIVER_FACTS, KEY_MATERIAL, RUN_REASON, recorded_facts
 from pipelines.runner.manifests import OUTPUT_MANIFEST
 from pipelines.runner.outcomes import node_outcome, recorded_status, recorded_verdict
 from pipelines.ui import inferred
+from pipelines.ui.run_filters import RunFilter
 from pipelines.ui.source import StoreUnavailable
 
-RUN_STATUSES = ("RUNNING", "COMPLETE", "FAILED", "CANCELLED")
 NODE_COUNTS = ("complete", "cached", "failed", "skipped")
 # Execution properties shown in their own place on a node's panel, not in the generic list.
 SPECIAL_PROPERTIES = ("node_id", "pipeline_name", "run_id", "cache_key", "error_message",
@@ -170,22 +169,22 @@ def pipeline_names(store: MetadataStore) -> list[str]:
 
 
 def list_runs(store: MetadataStore, pipeline: str | None = None, status: str | None = None,
-              before: int | None = None, limit: int = DEFAULT_PAGE_SIZE) -> RunsPage:
-    """One page of runs, newest first, filtered by pipeline and status.
+              before: int | None = None, limit: int = DEFAULT_PAGE_SIZE,
+              filters: RunFilter | None = None) -> RunsPage:
+    """One page of runs, newest first, filtered by pipeline and status (or by `filters`).
 
-    Filters are matched against the known pipelines and statuses before they reach MLMD's filter
-    query, so no user text is ever spliced into it; a stored name is quoted, whatever it holds.
+    Filters are matched against the known pipelines, statuses and outcomes before they reach
+    MLMD's filter query, so no user text is ever spliced into it; a stored name is quoted,
+    whatever it holds. A page may hold fewer than `limit` runs when a filter MLMD cannot apply
+    (HALTED apart from FAILED) drops some; `next_before` still pages on.
     """
     from ml_metadata.metadata_store import metadata_store
 
+    chosen = filters or RunFilter(pipeline, status)
     pipelines = pipeline_names(store)
-    if (pipeline and pipeline not in pipelines) or (status and status not in RUN_STATUSES):
+    if not chosen.is_known(pipelines):
         return RunsPage([], pipelines, None)
-    clauses = [f"type = '{RUN_CONTEXT}'"]
-    if pipeline:
-        clauses.append(f"custom_properties.pipeline_name.string_value = {quoted(pipeline)}")
-    if status:
-        clauses.append(f"custom_properties.status.string_value = '{status}'")
+    clauses = [f"type = '{RUN_CONTEXT}'", *chosen.clauses()]
     if before is not None:
         clauses.append(f"id < {int(before)}")
     options = metadata_store.ListOptions(limit=limit + 1, order_by=metadata_store.OrderByField.ID,
@@ -195,7 +194,9 @@ def list_runs(store: MetadataStore, pipeline: str | None = None, status: str | N
     runs = []
     for context in page:
         needed = _counts_from_executions(context)
-        runs.append(_run_summary(context, store.executions_of_run(context.id) if needed else None))
+        summary = _run_summary(context, store.executions_of_run(context.id) if needed else None)
+        if chosen.keeps(summary.status, summary.verdict):
+            runs.append(summary)
     next_before = page[-1].id if len(contexts) > limit else None
     return RunsPage(runs, pipelines, next_before)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from html import escape
 
 from pipelines.metadata import MetadataStore
 from pipelines.metadata.store import PIPELINE_CONTEXT
 from pipelines.ui.compare import EVALUATION_FILE
+from pipelines.ui.line_chart import Point, Series
+from pipelines.ui.line_chart import chart_svg as chart_svg_of
 from pipelines.ui.models import pushed_versions
 from pipelines.ui.queries import event_port
 
@@ -92,40 +93,20 @@ def _overall(summary: dict, metric: str) -> float | None:
     return None
 
 
-def chart_svg(points: list[SpanPoint], metric: str, width: int = 640, height: int = 240) -> str:
-    """A line chart of the metric by span: pushed models filled green, unblessed ones red."""
+def chart_svg(points: list[SpanPoint], metric: str) -> str:
+    """The metric by span: pushed models filled green (with their version), unblessed ones red.
+
+    Points sit at their span on the x axis (two evaluations of one span share its tick).
+    """
     drawn = [p for p in points if p.value is not None]
-    if not drawn:
-        return ""
-    low = min(p.value or 0.0 for p in drawn)
-    high = max(p.value or 0.0 for p in drawn)
-    low, high = (low - 0.05, high + 0.05) if high - low < 1e-9 else (low, high)
-    left, top, plot_w, plot_h = 56, 16, width - 80, height - 56
-    step = plot_w / max(len(drawn) - 1, 1)
-
-    def xy(index: int, value: float) -> tuple[float, float]:
-        return left + index * step, top + plot_h * (high - value) / (high - low)
-
-    coords = [xy(i, p.value or 0.0) for i, p in enumerate(drawn)]
-    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    parts = [f"<polyline points='{line}' fill='none' stroke='#4a7bd0' stroke-width='2'/>",
-             f"<text x='4' y='{top + 8}' font-size='11'>{high:.3f}</text>",
-             f"<text x='4' y='{top + plot_h}' font-size='11'>{low:.3f}</text>"]
-    for (x, y), point in zip(coords, drawn, strict=True):
+    marks = []
+    for index, point in enumerate(drawn):
         fill = "#2e9e4a" if point.pushed_version is not None else (
             "#ffffff" if point.blessed else "#d0454a")
         note = (f"pushed v{point.pushed_version}" if point.pushed_version is not None
                 else "blessed, not pushed" if point.blessed else "not blessed")
-        parts.append(
-            f"<circle class='point' cx='{x:.1f}' cy='{y:.1f}' r='6' fill='{fill}' stroke='#1d2433'>"
-            f"<title>span {escape(str(point.span))}: {escape(metric)} {point.value:.4f}, "
-            f"{escape(note)}</title></circle>"
-            f"<text x='{x:.1f}' y='{top + plot_h + 18}' font-size='11' text-anchor='middle'>"
-            f"{escape(str(point.span))}</text>")
-        if point.pushed_version is not None:
-            parts.append(f"<text x='{x:.1f}' y='{y - 10:.1f}' font-size='11' text-anchor='middle'>"
-                         f"v{point.pushed_version}</text>")
-    parts.append(f"<text x='{left + plot_w / 2:.0f}' y='{height - 6}' font-size='12' "
-                 f"text-anchor='middle'>span</text>")
-    return (f"<svg class='spans-chart' width='{width}' height='{height}' role='img' "
-            f"aria-label='{escape(metric)} by span'>{''.join(parts)}</svg>")
+        x = float(point.span) if point.span is not None else float(index)
+        marks.append(Point(x, float(point.value or 0.0),
+                           f"span {point.span}: {metric} {point.value:.4f}, {note}", fill,
+                           f"v{point.pushed_version}" if point.pushed_version is not None else ""))
+    return chart_svg_of([Series(metric, marks)], "span", metric, "spans-chart")

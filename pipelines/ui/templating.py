@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from pipelines.ui.graph_svg import status_class
+from pipelines.ui.metric_kinds import format_number, is_count
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -47,10 +48,16 @@ def format_delta(delta: Any) -> str:
     return f"{delta:+.4f}" if isinstance(delta, float) else f"{delta:+d}"
 
 
+def format_metric(value: Any, name: str) -> str:
+    """A metric or parameter value, formatted by the kind its name says (counts as integers)."""
+    return format_number(value, is_count(name))
+
+
 def environment() -> jinja2.Environment:
     """The template environment: autoescape on for every template, undefined names are errors."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(ms=format_ms, seconds=format_seconds, value=format_value,
-                       delta=format_delta, slug=status_class)
+                       delta=format_delta, slug=status_class,
+                       metric=format_metric)
     return env

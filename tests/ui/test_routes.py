@@ -72,7 +72,8 @@ def test_run_graph_has_every_node_edges_and_statuses(client):
     assert "status-failed" in svg and "status-complete" in svg
     skipped_note = page[page.index('id="skipped-note"'):]
     assert skipped_note.startswith('id="skipped-note">1 node(s) were skipped')
-    assert "no earlier run names them, so they are not drawn" in skipped_note
+    assert "no earlier run names them: each is drawn as an unnamed box" in skipped_note
+    assert "data-key='skipped-1'" in svg and ">skipped node 1</text>" in svg  # drawn all the same
     cached = _runs(client)["runs"][1]
     assert "status-cached" in client.get(f"/runs/{cached['name']}").text
 
