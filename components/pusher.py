@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -36,13 +35,7 @@ def push_saved_model_to_url(saved_model_dir: str, model_base: str) -> tuple[int,
     """
     version = max(existing_versions(model_base), default=0) + 1
     destination = storage.join(model_base, str(version))
-    with tempfile.TemporaryDirectory(prefix=PUSHING_PREFIX) as staging:
-        marker = os.path.join(staging, SAVED_MODEL_FILE)
-        shutil.copytree(saved_model_dir, staging, dirs_exist_ok=True)
-        os.rename(marker, marker + ".last")
-        storage.upload_tree(staging, destination)
-        storage.write_bytes(storage.join(destination, SAVED_MODEL_FILE), Path(marker + ".last").read_bytes())
-    storage.delete_tree(storage.join(destination, SAVED_MODEL_FILE + ".last"))
+    storage.upload_tree(saved_model_dir, destination, last=SAVED_MODEL_FILE)
     return version, destination
 
 

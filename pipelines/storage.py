@@ -98,17 +98,28 @@ def child_names(prefix: str) -> list[str]:
     return sorted({path[len(base):].split("/", 1)[0] for path in list_files(prefix)})
 
 
-def upload_tree(local_dir: str, destination: str) -> list[str]:
-    """Copies a local directory's files to a URL prefix (or a local directory); returns them."""
-    if not is_url(destination):
-        shutil.copytree(local_dir, destination, dirs_exist_ok=True)
-        return list_files(destination)
-    filesystems = _filesystems()
+def upload_file(source: str, target: str) -> None:
+    """Copies one local file to a URL (or a local path), streamed."""
+    if not is_url(target):
+        os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+        shutil.copyfile(source, target)
+        return
+    with open(source, "rb") as reader, _filesystems().create(target) as writer:
+        shutil.copyfileobj(reader, writer, 1 << 20)
+
+
+def upload_tree(local_dir: str, destination: str, last: str = "") -> list[str]:
+    """Copies a local directory's files under a URL prefix (or a local directory); returns them.
+
+    A top-level file named `last` is written after every other one: in an object store, where
+    nothing renames atomically, its presence says the tree is complete.
+    """
+    sources = list_files(local_dir)
+    final = os.path.join(local_dir, last) if last else ""
     written = []
-    for source in list_files(local_dir):
+    for source in [path for path in sources if path != final] + [path for path in sources if path == final]:
         target = join(destination, *os.path.relpath(source, local_dir).split(os.sep))
-        with open(source, "rb") as reader, filesystems.create(target) as writer:
-            shutil.copyfileobj(reader, writer, 1 << 20)
+        upload_file(source, target)
         written.append(target)
     return written
 

@@ -17,6 +17,7 @@ from pipelines.metadata import MetadataStore, sqlite_config
 from pipelines.metadata.run_lock import RunInProgressError
 from pipelines.runner import ConsoleProgress, LocalRunner
 from pipelines.runner.progress import node_note
+from pipelines.runner.run_lifecycle import check_local_root
 from pipelines.runner.run_log import library_output_to, new_log_path
 from pipelines.runner.watch import watch
 
@@ -55,6 +56,7 @@ def run_pipeline_file(args: argparse.Namespace) -> int:
     beam_args = beam_args_from(args)
     if beam_args is not None:
         pipeline.beam_args = beam_args
+    check_local_root(pipeline)  # before anything (logs, the store) is written under it
     if args.watch:
         return watch_pipeline(args, pipeline)
     return run_once(args, pipeline)

@@ -18,7 +18,7 @@ from pipelines.runner.node_execution import run_node
 from pipelines.runner.progress import RunListener
 from pipelines.runner.recovery import exclusive_run, mark_run_failed
 from pipelines.runner.results import CANCELLED, FAILED, NodeResult, RunResult
-from pipelines.runner.run_lifecycle import finish_run, run_status, start_run
+from pipelines.runner.run_lifecycle import check_local_root, finish_run, run_status, start_run
 from pipelines.runner.signals import sigterm_as_interrupt
 
 
@@ -62,7 +62,9 @@ class LocalRunner:
             KeyboardInterrupt: on SIGINT or SIGTERM (`signals.Terminated`), after the running
                 node is marked FAILED and the run CANCELLED.
             RunInProgressError: another run holds the lock and `wait_for_other_runs` is False.
+            StarlingError: the root is an object-store URL (a local run's root is local).
         """
+        check_local_root(pipeline)
         with exclusive_run(pipeline, wait_for_other_runs, self.listener.notice):
             return self._run_exclusively(pipeline, enable_cache)
 

@@ -1,5 +1,6 @@
 """A run's record from start to end, shared by every runner (LocalRunner, the Kubeflow steps).
 
+- `check_local_root`: a local run's root is on this machine (an s3:// root is refused at once).
 - `start_run`: the pipeline and run contexts, the run RUNNING with its start time, root and size
   (a Kubeflow run is started by whichever step comes first; later steps join it as it is).
 - `check_required_inputs`: a required input that resolved to no artifact stops the node.
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from pipelines import storage
 from pipelines.artifacts import Artifact
 from pipelines.dsl.node import Node
 from pipelines.dsl.pipeline import Pipeline
@@ -57,6 +59,15 @@ def start_run(store: MetadataStore, pipeline: Pipeline, run_id: str, *, orchestr
         "root": root, "n_nodes": len(pipeline.nodes), "orchestrator": orchestrator,
         **(identity or {})})
     return [pipeline_context, run_context]
+
+
+def check_local_root(pipeline: Pipeline) -> None:
+    """Raises StarlingError for an object-store root: a local run's root is on this machine."""
+    if storage.is_url(pipeline.root):
+        raise StarlingError(
+            f"root {pipeline.root}: a local run keeps its artifacts and store on this machine "
+            "(a local directory or a mounted volume); data_root and serving_base may be "
+            "s3:// or gs:// URLs, and on Kubeflow the root may be one too")
 
 
 def check_required_inputs(node: Node, inputs: dict[str, Artifact | None], why: str) -> None:

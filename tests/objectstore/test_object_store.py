@@ -80,3 +80,42 @@ def test_ctr_package_reads_and_pushes_through_s3_and_serve_loads_from_s3(bucket,
     finally:
         server.stop()
 
+
+
+def test_a_local_run_reads_its_input_from_s3_and_caches_on_the_same_data(bucket, tmp_path):
+    from components import CsvExampleGen
+    from pipelines import LocalRunner, Pipeline
+
+    storage.write_bytes(f"{bucket}/in/day-1/part.csv", b"a,b\n1,x\n2,y\n3,z\n")
+    storage.write_bytes(f"{bucket}/in/day-2/part.csv", b"a,b\n4,x\n5,y\n")
+
+    def run():
+        node = CsvExampleGen(input_base=f"{bucket}/in", pattern="day-{SPAN}/*.csv")
+        return LocalRunner().run(Pipeline("s3in", str(tmp_path / "root"), [node])).nodes["CsvExampleGen"]
+
+    first = run()
+    assert first.status == "COMPLETE", first.error
+    examples = first.outputs["examples"]
+    assert examples.span == 2 and examples.properties["input_files"] == 1
+    assert run().status == "CACHED"
+    storage.write_bytes(f"{bucket}/in/day-2/part.csv", b"a,b\n4,x\n5,y\n6,z\n")  # re-delivered
+    assert run().status == "COMPLETE"
+
+
+def test_pushes_to_s3_take_new_versions_and_serving_mirrors_only_complete_ones(bucket, tmp_path):
+    from components.pusher import push_saved_model_to_url
+    from serving.object_store import ObjectStoreMirror
+
+    model = tmp_path / "model"
+    (model / "variables").mkdir(parents=True)
+    (model / "saved_model.pb").write_bytes(b"graph")
+    (model / "variables" / "variables.index").write_bytes(b"index")
+    assert push_saved_model_to_url(str(model), f"{bucket}/serving/m") == (1, f"{bucket}/serving/m/1")
+    assert push_saved_model_to_url(str(model), f"{bucket}/serving/m")[0] == 2
+    storage.write_bytes(f"{bucket}/serving/m/3/variables/variables.index", b"half a push")
+    mirror = ObjectStoreMirror(f"{bucket}/serving", str(tmp_path / "mirror"))
+    assert mirror.sync() == ["m/1", "m/2"]
+    assert (tmp_path / "mirror" / "m" / "2" / "variables" / "variables.index").read_bytes() == b"index"
+    assert not storage.exists(f"{bucket}/serving/m/1/saved_model.pb.last")
+    storage.write_bytes(f"{bucket}/serving/m/3/saved_model.pb", b"graph")
+    assert mirror.sync() == ["m/3"] and mirror.sync() == []
