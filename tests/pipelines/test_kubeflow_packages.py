@@ -89,6 +89,20 @@ def test_the_package_carries_the_project_and_runs_where_the_project_is_not(proje
     runs = MetadataStore(sqlite_config(store)).list_runs("travelling")
     assert [(r.properties["status"], r.properties["n_complete"], r.properties["orchestrator"])
             for r in runs] == [("COMPLETE", 2, "kubeflow")]
+    _check_the_ui_shows(store, runs[0].name, "COMPLETE")
+
+
+def _check_the_ui_shows(store, run_name, status):
+    """The web UI's runs API lists the Kubeflow run with its status, as it does a local run."""
+    from starlette.testclient import TestClient
+
+    from pipelines.ui import StoreSource, create_app
+
+    client = TestClient(create_app(StoreSource.from_url(f"sqlite:{store}")), base_url="http://127.0.0.1")
+    listed = client.get("/api/runs").json()
+    text = json.dumps(listed)
+    assert run_name in text and status in text, text[:2000]
+    assert client.get(f"/runs/{run_name}").status_code == 200
 
 
 def test_a_changed_project_archive_is_refused_by_its_hash(project, tmp_path, capfd):
@@ -113,6 +127,7 @@ def test_starling_runs_shows_a_failed_kubeflow_run_failed(project, tmp_path, cap
     assert main(["runs", "--metadata", f"sqlite:{store}"]) == 0
     line = [row for row in capsys.readouterr().out.splitlines() if run.name in row]
     assert line and "FAILED" in line[0] and "?" not in line[0].split()
+    _check_the_ui_shows(store, run.name, "FAILED")
 
 
 def test_no_password_in_the_package_secrets_and_volumes_through_kfp_kubernetes(project, tmp_path):
