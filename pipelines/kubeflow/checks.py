@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipelines import storage
+import pipelines.storage as storage
 from pipelines.errors import StarlingError
 
 PERSISTENT_PARAMETERS = ("root", "data_root", "serving_base")

@@ -26,7 +26,7 @@ import os
 import tarfile
 import tempfile
 
-from pipelines import caching
+import pipelines.caching as caching
 from pipelines.dsl import module_reference
 from pipelines.dsl.locations import is_project_file
 from pipelines.dsl.pipeline import Pipeline
@@ -34,6 +34,7 @@ from pipelines.dsl.source_imports import import_closure
 from pipelines.errors import StarlingError
 
 BUNDLE_PREFIX = "starling-project-"
+MAX_BUNDLE_BYTES = 4 * 1024 * 1024  # compressed; the package travels through the KFP API whole
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +65,11 @@ def project_files(pipeline_file: str, pipeline: Pipeline) -> list[str]:
 
 
 def build_bundle(pipeline_file: str, pipeline: Pipeline) -> ProjectBundle:
-    """The deterministic archive of `project_files` (same files, same bytes, same digest)."""
+    """The deterministic archive of `project_files` (same files, same bytes, same digest).
+
+    Raises:
+        StarlingError: it is larger than `MAX_BUNDLE_BYTES`, naming the largest file.
+    """
     files = project_files(pipeline_file, pipeline)
     top = os.path.commonpath([os.path.dirname(path) for path in files])
     names = [os.path.relpath(path, top) for path in files]
@@ -77,6 +82,12 @@ def build_bundle(pipeline_file: str, pipeline: Pipeline) -> ProjectBundle:
             info.size, info.mode, info.mtime = len(content), 0o644, 0
             archive.addfile(info, io.BytesIO(content))
     data = _without_gzip_time(buffer.getvalue())
+    if len(data) > MAX_BUNDLE_BYTES:
+        largest = max(files, key=os.path.getsize)
+        raise StarlingError(
+            f"the project's files come to {len(data) / 2**20:.1f} MiB compressed, more than a "
+            f"package should carry (largest: {largest}); put data files on storage (s3://, a "
+            "volume) or bake the project into an image (--pipeline-path-in-image)")
     return ProjectBundle(data, hashlib.sha256(data).hexdigest(),
                          os.path.relpath(os.path.abspath(pipeline_file), top), tuple(names))
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from pipelines import storage
+import pipelines.storage as storage
 from pipelines.artifacts import Artifact, artifact_class
 from pipelines.dsl.loading import load_pipeline
 from pipelines.dsl.node import Node

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from pipelines import storage
+import pipelines.storage as storage
 from pipelines.artifacts import Artifact
 from pipelines.dsl.node import Node
 from pipelines.dsl.pipeline import Pipeline

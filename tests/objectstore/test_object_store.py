@@ -119,3 +119,12 @@ def test_pushes_to_s3_take_new_versions_and_serving_mirrors_only_complete_ones(b
     assert not storage.exists(f"{bucket}/serving/m/1/saved_model.pb.last")
     storage.write_bytes(f"{bucket}/serving/m/3/saved_model.pb", b"graph")
     assert mirror.sync() == ["m/3"] and mirror.sync() == []
+
+
+def test_the_penguin_template_compiles_with_its_data_in_a_bucket(bucket, tmp_path):
+    compile_pipeline(str(REPO / "templates" / "penguin" / "pipeline.py"), str(tmp_path / "p.yaml"),
+                     params={"root": f"{bucket}/runs", "data_root": f"{bucket}/data",
+                             "serving_base": f"{bucket}/serving"})
+    [(path, size)] = storage.match(f"{bucket}/data/*.csv")  # written there on first use
+    assert path.endswith("/penguins.csv") and size > 10_000
+    assert not (Path.cwd() / "s3:").exists()

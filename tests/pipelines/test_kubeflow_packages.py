@@ -193,3 +193,11 @@ def test_a_local_run_refuses_an_object_store_root_before_writing_anything(projec
     assert main(["run", str(project / "pipeline.py"), "--param", "root=s3://bucket/runs"]) == 2
     assert "root s3://bucket/runs: a local run keeps its artifacts" in capsys.readouterr().err
     assert not (tmp_path / "s3:").exists()
+
+
+def test_a_project_too_large_for_a_package_is_refused_naming_its_largest_file(project, tmp_path):
+    import os
+
+    (project / "config" / "weights.txt").write_bytes(os.urandom(5 * 1024 * 1024))
+    with pytest.raises(StarlingError, match=r"more than a package should carry \(largest: .*weights.txt\)"):
+        _compile(project, tmp_path)
