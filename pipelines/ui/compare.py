@@ -49,6 +49,7 @@ class Comparison:
     parameters: list[CompareRow]
     metrics: list[CompareRow]
     statistics: list[CompareRow]
+    model_runs: list[list[str]] = dataclasses.field(default_factory=list)  # ModelRun uris per run
 
 
 def compare_runs(store: MetadataStore, run_names: list[str], labels: list[str] | None = None,
@@ -67,7 +68,8 @@ def compare_runs(store: MetadataStore, run_names: list[str], labels: list[str] |
         blessed=[None if e is None else bool(e.get("blessed")) for e in evaluations],
         parameters=_rows_of([_parameters(detail) for detail in details]),
         metrics=_metric_rows(evaluations),
-        statistics=_rows_of([_statistics(detail) for detail in details]))
+        statistics=_rows_of([_statistics(detail) for detail in details]),
+        model_runs=[[ref.uri for ref in _outputs_of_type(detail, "ModelRun")] for detail in details])
 
 
 def runs_evaluating_models(store: MetadataStore, model_ids: list[int]) -> list[tuple[str, str]]:

@@ -55,8 +55,9 @@ class _Walk:
             executions = {e.id: e for e in self.store.executions_by_id(
                 {link.execution_id for link in links} - seen_executions) if e.state == "COMPLETE"}
             seen_executions |= set(executions)
-            for link in links:
-                if link.execution_id in executions:
+            drawn = {int(key[1:]) for key in self.nodes if key.startswith("e")}
+            for link in links:  # also into executions met earlier (a Pusher reading model and blessing)
+                if link.execution_id in executions or link.execution_id in drawn:
                     self._edge(f"a{link.artifact_id}", f"e{link.execution_id}", event_port(link),
                                upstream)
             frontier = self._far_side(executions, away, upstream)

@@ -13,7 +13,7 @@ from typing import Any
 HIGHER_IS_BETTER = 1
 LOWER_IS_BETTER = -1
 NEUTRAL = 0
-_LOWER_WORDS = ("loss", "error", "mse", "mae", "rmse", "brier", "ece", "perplexity")
+_LOWER_WORDS = ("loss", "error", "crossentropy", "mse", "mae", "rmse", "brier", "ece", "perplexity")
 _HIGHER_WORDS = ("auc", "accuracy", "precision", "recall", "f1", "ndcg", "map", "hit", "r2",
                  "specificity", "lift")
 _COUNT_WORDS = ("count", "positives", "negatives", "examples")

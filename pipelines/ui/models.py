@@ -29,6 +29,14 @@ class PushedVersion:
     blessing_id: int | None
     blessed: bool | None
     serving_state: str | None = None
+    span: int | None = None  # of the examples the model was evaluated on
+    metrics: dict[str, Any] = dataclasses.field(default_factory=dict)  # overall, candidate
+    evaluation_id: int | None = None
+
+    @property
+    def serves(self) -> bool:
+        """True when the model server reports this version AVAILABLE."""
+        return self.serving_state == "AVAILABLE"
 
 
 def pushed_versions(store: MetadataStore) -> dict[str, list[PushedVersion]]:
@@ -54,7 +62,40 @@ def pushed_versions(store: MetadataStore) -> dict[str, list[PushedVersion]]:
             int(record.id or 0), props.get("destination"), int(record.created_at_ms or 0),
             inputs.get("model"), inputs.get("model_blessing"),
             None if blessing is None else bool(blessing.properties.get("blessed"))))
+    _add_evaluations(store, [push for pushes in by_name.values() for push in pushes])
     return dict(sorted(by_name.items()))
+
+
+def metric_names(pushes: list[PushedVersion]) -> list[str]:
+    """The overall metrics any of these versions has, in first-seen order."""
+    return list(dict.fromkeys(name for push in pushes for name in push.metrics))
+
+
+def _add_evaluations(store: MetadataStore, pushes: list[PushedVersion]) -> None:
+    """Fills each push's overall metrics and span from the evaluation that produced its blessing."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    from pipelines.ui.run_columns import overall_metrics
+
+    blessing_ids = {push.blessing_id for push in pushes if push.blessing_id is not None}
+    evaluator_of = {e.artifact_id: e.execution_id for e in store.events_of_artifacts(sorted(blessing_ids))
+                    if e.type == metadata_store_pb2.Event.OUTPUT}
+    events = store.events_of_executions(sorted(set(evaluator_of.values())))
+    artifacts = {int(a.id or 0): a for a in store.artifacts_by_id({e.artifact_id for e in events})}
+    found: dict[int, dict[str, Any]] = {}
+    for event in events:
+        artifact = artifacts.get(event.artifact_id)
+        if artifact is None:
+            continue
+        facts = found.setdefault(event.execution_id, {})
+        if artifact.type_name == "ModelEvaluation":
+            facts.update(evaluation_id=int(artifact.id or 0), metrics=overall_metrics(artifact.uri))
+        elif event_port(event) == "examples" and isinstance(artifact.properties.get("span"), int):
+            facts["span"] = artifact.properties["span"]
+    for push in pushes:
+        facts = found.get(evaluator_of.get(push.blessing_id or -1, -1), {})
+        push.span, push.evaluation_id = facts.get("span"), facts.get("evaluation_id")
+        push.metrics = facts.get("metrics", {})
 
 
 def _inputs_by_execution(store: MetadataStore, execution_ids: set[int]) -> dict[int, dict[str, int]]:

@@ -18,6 +18,7 @@ from pipelines.ui import (
     artifacts,
     compare,
     ids,
+    learning_curves,
     models,
     node_log,
     queries,
@@ -250,7 +251,9 @@ def compare_page(request: Request) -> HTMLResponse:
                                                 queries.list_runs(store, limit=30).runs))
     data = data or {"comparison": None, "pipeline": "", "metric": metric, "over_spans": []}
     chart = spans_chart.chart_svg(data["over_spans"], metric)
-    return _render(request, "compare.html", chart=chart, recent=recent, **data)
+    found = data["comparison"]
+    curves = learning_curves.curve_charts(found.labels, found.model_runs) if found else []
+    return _render(request, "compare.html", chart=chart, recent=recent, curves=curves, **data)
 
 
 def models_page(request: Request) -> HTMLResponse:
@@ -259,4 +262,4 @@ def models_page(request: Request) -> HTMLResponse:
     serving_url = request.app.state.ui.serving_url
     errors = models.with_serving_states(versions, serving_url)
     return _render(request, "models.html", versions=versions, serving_url=serving_url or "",
-                   serving_errors=errors)
+                   serving_errors=errors, metric_names=models.metric_names)

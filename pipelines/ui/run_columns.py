@@ -47,8 +47,8 @@ def run_facts(store: MetadataStore, run_id: int, with_outputs: bool = True) -> R
         outputs = _outputs(store, executions)
         facts.spans = sorted({int(a.properties["span"]) for a in outputs
                               if a.type_name == "Examples" and isinstance(a.properties.get("span"), int)})
-        facts.metrics = next((_overall(a.uri) for a in outputs if a.type_name == "ModelEvaluation"
-                              and _overall(a.uri)), {})
+        found = (overall_metrics(a.uri) for a in outputs if a.type_name == "ModelEvaluation")
+        facts.metrics = next((metrics for metrics in found if metrics), {})
     return facts
 
 
@@ -91,7 +91,8 @@ def _outputs(store: MetadataStore, executions: list[ExecutionRecord]) -> list[An
                                   if e.type == metadata_store_pb2.Event.OUTPUT})
 
 
-def _overall(uri: str) -> dict[str, Any]:
+def overall_metrics(uri: str) -> dict[str, Any]:
+    """The candidate's Overall metrics of an evaluation directory ({} when it has none)."""
     path = os.path.join(uri, EVALUATION_FILE)
     if not os.path.isfile(path):
         return {}

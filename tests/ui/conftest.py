@@ -106,3 +106,42 @@ def demo_store(tmp_path_factory):
 def demo_client(demo_store):
     """A test client of the UI over the demo store."""
     return TestClient(create_app(StoreSource.from_root(str(demo_store[0]))))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, launched by Playwright once per test module."""
+    from tests.ui.browser import CHROMIUM_ARGS, ensure_chromium
+
+    try:
+        executable = ensure_chromium()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def ui_url(demo_store):
+    """The UI over the demo store, served on a loopback port."""
+    from tests.ui.browser import serving
+
+    with serving(create_app(StoreSource.from_root(str(demo_store[0])))) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    """A 1400x900 page that records dialogs (an XSS probe would open one)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    dialogs = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    opened.dialogs = dialogs
+    yield opened
+    context.close()

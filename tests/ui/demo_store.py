@@ -14,7 +14,7 @@ import numpy as np
 
 from components import CsvExampleGen, Evaluator, Pusher, SchemaGen, StatisticsGen
 from pipelines import LocalRunner, Output, Parameter, Pipeline, component, latest_blessed_model
-from pipelines.artifacts import Model
+from pipelines.artifacts import Model, ModelRun
 from pipelines.runner.results import RunResult
 
 PIPELINE_NAME = "ui_demo"
@@ -22,7 +22,8 @@ SCRIPT_FEATURE = "<script>alert(1)</script>"
 EVAL_CONFIG = {
     "label_key": "label",
     "slices": [[], ["platform"]],
-    "metrics": {"ExampleCount": {}, "AUC": {"lower_bound": 0.55, "max_decrease": 0.02}},
+    "metrics": {"ExampleCount": {}, "AUC": {"lower_bound": 0.55, "max_decrease": 0.02},
+                "MeanSquaredError": {}},  # a loss (Brier score): lower is better
     "min_slice_size": 20,
 }
 NODE_IDS = ("CsvExampleGen", "StatisticsGen", "SchemaGen", "fixed_model", "latest_blessed_model",
@@ -43,12 +44,31 @@ def write_day(data_root: Path, span: int, rows: int = 400) -> None:
     (day / "clicks.csv").write_text("\n".join(lines) + "\n")
 
 
+def write_learning_curve(directory: str, weight_x: float, epochs: int = 6) -> None:
+    """TensorBoard scalars as a Keras fit writes them: epoch_loss under train/ and validation/.
+
+    The better model (larger weight_x) ends with the lower loss.
+    """
+    import tensorflow as tf
+
+    for split, offset in (("train", 0.0), ("validation", 0.03)):
+        with tf.summary.create_file_writer(f"{directory}/{split}").as_default():
+            for epoch in range(epochs):
+                loss = 0.3 + 1.2 / (weight_x * (epoch + 1)) + offset
+                tf.summary.scalar("epoch_loss", loss, step=epoch)
+
+
 @component
-def fixed_model(model: Output[Model], weight_x: Parameter[float] = 3.0,
+def fixed_model(model: Output[Model], model_run: Output[ModelRun], weight_x: Parameter[float] = 3.0,
                 weight_z: Parameter[float] = 0.0):
-    """A logistic model with fixed weights whose serving signature parses raw tf.Examples."""
+    """A logistic model with fixed weights whose serving signature parses raw tf.Examples.
+
+    Its ModelRun holds the learning curves a training would have written (TensorBoard files).
+    """
     import tensorflow as tf
     import tf_keras as keras
+
+    write_learning_curve(model_run.uri, weight_x)
 
     inputs = keras.Input(shape=(2,), name="features")
     keras_model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs))

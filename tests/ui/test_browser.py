@@ -11,42 +11,10 @@ import threading
 import pytest
 
 from pipelines.ui import StoreSource, create_app
-from tests.ui.browser import CHROMIUM_ARGS, ensure_chromium, serving
+from tests.ui.browser import serving
 from tests.ui.demo_store import NODE_IDS, SCRIPT_FEATURE
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        executable = ensure_chromium()
-    except RuntimeError as error:
-        pytest.fail(str(error))
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def ui_url(demo_store):
-    with serving(create_app(StoreSource.from_root(str(demo_store[0])))) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    dialogs = []
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    opened.dialogs = dialogs
-    yield opened
-    context.close()
 
 
 def _json(page, url):
@@ -83,14 +51,14 @@ def test_compare_two_days_shows_the_auc_delta(page, ui_url, demo_store, tmp_path
     page.get_by_label(f"select {second.run_id}").check()
     page.locator("#compare-selected").click()
     page.wait_for_url(re.compile("/compare"))
-    row = page.locator("#metrics tr", has=page.locator("td", has_text=re.compile("^Overall$"))).filter(
-        has=page.locator("td", has_text=re.compile("^auc$")))
+    row = page.locator("#metrics tr[data-group='Overall'][data-name='auc']")
     cells = row.locator("td").all_inner_texts()
-    before, after = float(cells[2]), float(cells[3].split()[0])
+    before, after = float(cells[0]), float(cells[1].split()[0])
     assert after < before
     metrics = _json(page, f"{ui_url}/api/compare?runs={first.run_id},{second.run_id}")
     auc = next(r for r in metrics["comparison"]["metrics"] if (r["group"], r["name"]) == ("Overall", "auc"))
-    assert cells[3].split()[1] == f"{auc['deltas'][1]:+.4f}" and auc["deltas"][1] < -0.05
+    assert cells[1].split()[1] == f"{auc['deltas'][1]:+.4f}" and auc["deltas"][1] < -0.05
+    assert "worse" in row.locator(".delta").get_attribute("class")  # AUC fell: worse
     assert page.locator("#verdicts").get_by_text("NOT BLESSED").is_visible()
     assert page.locator("svg.spans-chart circle.point").count() == 2
     page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
