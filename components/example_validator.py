@@ -89,6 +89,9 @@ def example_validator(statistics: Input[ExampleStatistics], schema: Input[Schema
                                 skew_checked=serving is not None)
     if previous_statistics is not None:
         anomalies.properties["previous_statistics_id"] = previous_statistics.id
+    if report.count:  # said on the validator's console line
+        anomalies.properties.update(note=f"{report.count} data anomalies: {report.features_text()}",
+                                    noted_by="ExampleValidator")
     if halt_on_anomalies and report.count:
         raise HaltPipeline(f"{report.count} data anomalies: {report.describe()}")
 

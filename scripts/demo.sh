@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # `make demo`: the ctr template end to end on the embedded default (SQLite MLMD, local files,
-# Beam DirectRunner). Day 1 of ad click data arrives and the pipeline runs; day 2 arrives and the
-# same command (no span given: the ExampleGen's driver sees the new day) trains on it, warm-started
-# from day 1's model and judged against it; a third run with nothing new is entirely CACHED.
+# Beam DirectRunner), four days of continuous training with the same command each day (no span
+# given: the ExampleGen's driver sees the new day):
+#   day 1  the first model is trained and pushed (serving: v1);
+#   day 2  warm-started from day 1, judged against it, blessed on a measured gain and pushed (v2);
+#   day 3  concept drift: traffic moves to web and clicks respond differently; ExampleValidator
+#          reports the drift, and the retrained model recovers and is pushed (v3);
+#   day 4  a deliberately broken model (--param break_model=true) is stopped by the gate.
+# The gates are the template's own; none is loosened for any day. A rerun of day 4 is all CACHED.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 starling=.venv/bin/starling
@@ -11,20 +16,41 @@ data=runs/ctr-data
 serving=runs/serving
 rows=${DEMO_ROWS:-20000}
 
-run() {
+drift_day=3
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+started=$(date +%s)
+
+run() {  # run [--param name=value ...]: the day's pipeline run, its console kept for the summary
   $starling run templates/ctr/pipeline.py --param root=$root --param data_root=$data \
-    --param serving_base=$serving
+    --param serving_base=$serving "$@"
 }
-for span in 1 2; do
+day() {  # day N "what arrives" [--param ...]
+  local span=$1 story=$2
+  shift 2
   echo
-  echo "== Day $span arrives ($rows rows) in $data/day-$span"
-  .venv/bin/python templates/ctr/data_generator.py --out "$data" --first-day $span --days 1 \
-    --rows "$rows" >/dev/null
-  run
-done
+  echo "== Day $span: $story ($rows rows in $data/day-$span)"
+  .venv/bin/python templates/ctr/data_generator.py --out "$data" --first-day "$span" --days 1 \
+    --rows "$rows" --drift-day $drift_day >/dev/null
+  run "$@" | tee "$logs/day-$span.log"
+}
+day_summary() {  # one line: the data check, the warm start, the measured change, the verdict and the push
+  local log=$logs/day-$1.log
+  local drift warm change outcome
+  drift=$(grep -o "[0-9]* data anomalies: [^(]*" "$log" | head -n 1 | cut -c1-90 || true)
+  warm=$(grep -o "warm start: [0-9]*/[0-9]* layers" "$log" | head -n 1 || true)
+  change=$(grep -o "auc [0-9.]* vs baseline [0-9.]* (Δ [^)]*)" "$log" | head -n 1 || true)
+  outcome=$(grep "^Outcome:" "$log" | sed 's/^Outcome: //' | cut -c1-110)
+  echo "  Day $1: ${drift:+$drift; }${warm:-trained from scratch}; ${change:+$change; }$outcome"
+}
+
+day 1 "the first day arrives"
+day 2 "a second day arrives: warm-started from day 1, judged against the model serving"
+day 3 "concept drift: traffic moves to web and clicks respond differently"
+day 4 "a deliberately broken model (labels inverted)" --param break_model=true
 echo
-echo "== Nothing new: the same command again"
-run
+echo "== Nothing new: day 4's command again (every node CACHED, no TensorFlow imported)"
+run --param break_model=true | tail -n 2
 
 echo
 echo "== Sliced evaluation of the latest model"
@@ -47,5 +73,10 @@ for kind in stats anomalies eval; do
 done
 echo "Rerun either day to see every node CACHED in seconds, without TensorFlow being imported."
 echo
-echo "Browse runs, graphs, reports, lineage and the two days compared in the web UI:"
+echo "Browse runs, graphs, reports, lineage and the days compared in the web UI:"
 echo "  $starling ui --root $root     (then open http://127.0.0.1:8080/)"
+echo
+echo "== What happened each day ($(( $(date +%s) - started )) s in all)"
+for span in 1 2 3 4; do
+  day_summary $span
+done

@@ -2,7 +2,8 @@
 
 TFMA 0.47 reports AUC 0.0 on a slice without positives; here such a value becomes
 `{"candidate": None, "na": "0 positives"}` and every report shows "n/a (0 positives)". Each
-candidate-vs-baseline delta of a metric with a bootstrap gets its paired interval.
+candidate-vs-baseline delta of a gated metric with a bootstrap gets its paired interval, on every
+slice (reported ones too).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def _attach_intervals(metrics: dict[str, dict[str, Any]], scored: ScoredExamples
     if scored.baseline is None:
         return
     for name, values in metrics.items():
-        if name not in bootstrap.BOOTSTRAPPED or values.get("diff") is None:
-            continue
+        if name not in bootstrap.BOOTSTRAPPED or name not in settings.gates or values.get("diff") is None:
+            continue  # intervals for the gated metrics, on every slice
         interval = bootstrap.paired_interval(
             name, scored.labels[rows], scored.candidate[rows], scored.baseline[rows],
             settings.samples, settings.confidence)
@@ -87,3 +88,30 @@ def gate_lines(summary: dict[str, Any]) -> str:
 
 def _is_gated(gate: dict[str, Any], columns: list[str]) -> bool:
     return gate["slicings"] is None or list(columns) in gate["slicings"]
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """The gated metrics on the whole set, for the Evaluator's console line.
+
+    `auc 0.7491 vs baseline 0.7459 (Δ +0.0032, 95% CI [-0.0057, +0.0121]); 1 slice not judged`.
+    """
+    overall = next((item for item in summary["slices"] if not item["columns"]), None)
+    parts = []
+    for name in summary.get("gates", {}):
+        values = (overall or {"metrics": {}})["metrics"].get(name)
+        if not values:
+            continue
+        if values.get("na"):
+            parts.append(f"{name} n/a ({values['na']})")
+            continue
+        text = f"{name} {values['candidate']:.4f}"
+        if values.get("baseline") is not None:
+            interval = values.get("interval")
+            within = (f", {interval['confidence']:.0%} CI [{interval['low']:+.4f}, {interval['high']:+.4f}]"
+                      if interval else "")
+            text += f" vs baseline {values['baseline']:.4f} (Δ {values['diff']:+.4f}{within})"
+        parts.append(text)
+    skipped = len({item["slice"] for item in summary.get("not_judged", [])})
+    if skipped:
+        parts.append(f"{skipped} slice{'s' if skipped > 1 else ''} not judged")
+    return "; ".join(parts)

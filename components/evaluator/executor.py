@@ -57,6 +57,7 @@ def _record(summary: dict[str, Any], evaluation: ModelEvaluation, blessing: Mode
     if not blessed:
         blessing.properties["failures"] = results.describe_failures(summary)[:2000]
     evaluation.properties["blessed"] = int(blessed)
+    evaluation.properties.update(note=evidence.headline(summary), noted_by="Evaluator")  # console line
     gate_lines = evidence.gate_lines(summary)
     if gate_lines:
         evaluation.properties["gates"] = gate_lines[:2000]

@@ -80,7 +80,7 @@ def trainer(examples: Input[Examples], schema: Input[Schema], model: Output[Mode
     user_fn(args)
     for report in reports[-1:]:  # the warm start of the model run_fn saved (its last)
         model.properties["warm_start"] = report.describe()
-        model.properties["note"] = report.describe()  # on the Trainer's console line
+        model.properties.update(note=report.describe(), noted_by="Trainer")  # on the Trainer's line
         remaps = [remap.describe() for remap in report.remapped if remap.vocabulary is not None]
         if remaps:
             model.properties["warm_start_by_token"] = "; ".join(remaps)

@@ -94,6 +94,14 @@ class AnomaliesReport(Report):
                       r["description"]] for r in rows], max_width=70))
         return "\n\n".join(parts)
 
+    def features_text(self) -> str:
+        """What is wrong and with which features, once each: `High Linfty distance ...: country, platform`."""
+        found: dict[str, dict[str, None]] = {}
+        for anomalies in self.splits.values():
+            for row in anomaly_rows(anomalies):
+                found.setdefault(row["short"], {})[row["feature"]] = None
+        return "; ".join(f"{short}: {', '.join(features)}" for short, features in found.items())
+
     def describe(self) -> str:
         """Every anomaly: `feature 'f' (split s): short description [measurements]: why`."""
         lines = []

@@ -154,9 +154,14 @@ def node_note(result: NodeResult) -> str:
 
 
 def output_notes(result: NodeResult) -> str:
-    """What a node's outputs ask to be said on its line (their `note` property, e.g. a warm start)."""
+    """What a node's outputs ask to be said on its line (e.g. a warm start), by the component that made them.
+
+    An output's `note` property is shown on the line of its producing component (`noted_by`), not
+    on the lines of resolvers that hand the same artifact on.
+    """
     return "; ".join(str(artifact.properties["note"]) for artifact in result.outputs.values()
-                     if artifact is not None and artifact.properties.get("note"))
+                     if artifact is not None and artifact.properties.get("note")
+                     and artifact.properties.get("noted_by") == result.component)
 
 
 def run_reason(result: NodeResult) -> str:

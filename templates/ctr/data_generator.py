@@ -3,9 +3,14 @@
 Columns: user_id, country, platform, hour, ad_category, advertiser_id (high cardinality),
 user_past_impressions_7d, user_past_clicks_7d, user_ctr_30d, and the label `clicked` (~3% ones).
 
-Knobs: `drift_day` shifts the platform and country mix of that day (and after it), as when a new
-app version launches; `serving_skew` produces what a buggy serving stack would send (hours in
-UTC instead of local time, a click-rate feature computed over 7 days instead of 30).
+Clicks follow a known logistic model (`click_probability`), so a model's AUC can be set beside
+the best any model can reach: the AUC of the true probabilities (the Bayes limit).
+
+Knobs: `drift_day` changes the data from that day on, as when a new app version launches: the
+platform and country mix shifts, and clicks respond differently (concept drift: web users click
+more and iOS users less, travel and finance ads gain while gaming and sports lose, the evening
+peak moves to the morning); `serving_skew` produces what a buggy serving stack would send (hours
+in UTC instead of local time, a click-rate feature computed over 7 days instead of 30).
 
     python templates/ctr/data_generator.py --out data/ctr --days 3 --rows 20000 [--drift-day 3]
 """
@@ -38,7 +43,8 @@ class CtrDataConfig:
     Attributes:
         rows_per_day: Rows in each daily file.
         seed: Base seed; each day draws from (seed, day).
-        drift_day: From this day on, the platform and country mix shifts (None: no drift).
+        drift_day: From this day on, the platform and country mix shifts and clicks respond
+            differently (None: no drift).
         drift_strength: 0..1, how far the mix moves toward web traffic from one country.
     """
 
@@ -61,14 +67,29 @@ def _platform_weights(drifted: float) -> np.ndarray:
     return (1 - drifted) * base + drifted * np.array([0.1, 0.1, 0.8])
 
 
-def generate_day(day: int, config: CtrDataConfig, serving_skew: bool = False) -> pd.DataFrame:
-    """One day's rows; the same (config, day, serving_skew) always gives the same frame."""
+def click_logit(true_ctr: np.ndarray, platform: np.ndarray, category_index: np.ndarray,
+                local_hour: np.ndarray, advertiser: np.ndarray, concept_drifted: bool) -> np.ndarray:
+    """The log-odds of a click: the user's own click rate, then platform, ad, hour and advertiser."""
+    evening = (local_hour >= 18) & (local_hour <= 22)
+    morning = (local_hour >= 6) & (local_hour <= 10)
+    base = -5.0 + 30 * true_ctr + 0.3 * ((advertiser % 7) == 0)
+    if not concept_drifted:
+        return (base + 0.45 * (platform == "ios") - 0.35 * (platform == "web")
+                + 0.4 * np.isin(category_index, [3, 10]) + 0.3 * evening)
+    return (base - 0.5 * (platform == "ios") + 0.6 * (platform == "web")
+            - 0.5 * np.isin(category_index, [3, 10]) + 0.7 * np.isin(category_index, [1, 2])
+            + 0.4 * morning)
+
+
+def _day_with_probability(day: int, config: CtrDataConfig,
+                          serving_skew: bool) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng([config.seed, day, int(serving_skew)])
     rows = config.rows_per_day
-    drifted = config.drift_strength if config.drift_day is not None and day >= config.drift_day else 0.0
+    drifted = config.drift_day is not None and day >= config.drift_day
+    mix = config.drift_strength if drifted else 0.0
     user_id = rng.integers(1, USERS, rows)
-    country = rng.choice(COUNTRIES, rows, p=_country_weights(drifted))
-    platform = rng.choice(PLATFORMS, rows, p=_platform_weights(drifted))
+    country = rng.choice(COUNTRIES, rows, p=_country_weights(mix))
+    platform = rng.choice(PLATFORMS, rows, p=_platform_weights(mix))
     local_hour = (rng.normal(15, 5, rows).round().astype(int)) % 24
     category_index = rng.integers(0, len(AD_CATEGORIES), rows)
     advertiser = (rng.zipf(1.3, rows) % ADVERTISERS).astype(int)
@@ -76,21 +97,34 @@ def generate_day(day: int, config: CtrDataConfig, serving_skew: bool = False) ->
     true_ctr = rng.beta(1.2, 40, rows)
     clicks = rng.binomial(impressions, true_ctr)
     ctr_30d = np.round(np.clip(true_ctr + rng.normal(0, 0.005, rows), 0, 1), 5)
-    logit = (-5.0 + 30 * true_ctr + 0.45 * (platform == "ios") - 0.35 * (platform == "web")
-             + 0.4 * np.isin(category_index, [3, 10]) + 0.3 * ((local_hour >= 18) & (local_hour <= 22))
-             + 0.3 * ((advertiser % 7) == 0))
-    clicked = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    probability = 1 / (1 + np.exp(-click_logit(true_ctr, platform, category_index, local_hour, advertiser,
+                                                drifted)))
+    clicked = (rng.random(rows) < probability).astype(int)
     hour = local_hour
     if serving_skew:
         hour = (local_hour + 5) % 24  # serving sends UTC hours
         ctr_30d = np.round(np.clip(clicks / np.maximum(impressions, 1) * 3.5, 0, 1), 5)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "user_id": user_id, "country": country, "platform": platform, "hour": hour,
         "ad_category": np.array(AD_CATEGORIES)[category_index],
         "advertiser_id": [f"adv_{a:05d}" for a in advertiser],
         "user_past_impressions_7d": impressions, "user_past_clicks_7d": clicks,
         "user_ctr_30d": ctr_30d, LABEL: clicked,
     })
+    return frame, probability
+
+
+def generate_day(day: int, config: CtrDataConfig, serving_skew: bool = False) -> pd.DataFrame:
+    """One day's rows; the same (config, day, serving_skew) always gives the same frame."""
+    return _day_with_probability(day, config, serving_skew)[0]
+
+
+def true_click_probability(day: int, config: CtrDataConfig) -> np.ndarray:
+    """The probability each row of `generate_day(day, config)` had of being clicked (row by row).
+
+    Its AUC against the labels is the Bayes limit: no model of the features can rank better.
+    """
+    return _day_with_probability(day, config, False)[1]
 
 
 def write_days(out_dir: str | Path, days: range | list[int], config: CtrDataConfig,

@@ -6,7 +6,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
-from data_generator import CtrDataConfig, generate_day  # noqa: E402
+from data_generator import CtrDataConfig, generate_day, true_click_probability  # noqa: E402
 from pipeline import create_pipeline  # noqa: E402
 
 
@@ -23,6 +23,24 @@ def test_drift_knob_shifts_the_platform_mix():
     before = generate_day(1, config)["platform"].value_counts(normalize=True)
     after = generate_day(2, config)["platform"].value_counts(normalize=True)
     assert after["web"] - before["web"] > 0.3
+
+
+def test_concept_drift_changes_how_clicks_respond_not_only_the_mix():
+    config = CtrDataConfig(rows_per_day=50000, drift_day=2)
+    before, after = generate_day(1, config), generate_day(2, config)
+
+    def rate(day, platform):
+        return day.loc[day["platform"] == platform, "clicked"].mean()
+
+    assert rate(before, "web") < rate(before, "ios")
+    assert rate(after, "web") > rate(after, "ios")  # web users now click more than iOS users
+
+
+def test_true_click_probability_is_the_probability_the_labels_were_drawn_with():
+    config = CtrDataConfig(rows_per_day=50000)
+    probability = true_click_probability(1, config)
+    assert len(probability) == 50000
+    assert abs(probability.mean() - generate_day(1, config)["clicked"].mean()) < 0.003
 
 
 # (node, input port) -> (producer node, output) for every edge the ctr story depends on
