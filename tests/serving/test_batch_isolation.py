@@ -1,6 +1,6 @@
 """No client's input fails another client's request, though their examples share a model call.
 
-Against a real `starling serve` process that batches (a 20 ms window, so concurrent requests
+Against a real `starling serve` process that batches (a 100 ms window, so concurrent requests
 share model calls): rounds of 2 bad and 6 good clients at once, over REST and gRPC. Bad inputs
 caught before batching (not a tf.Example, a wrong dtype, a string that is not UTF-8) and inputs
 only the model rejects (a model without a feature spec; a value count the spec leaves open) must
@@ -30,7 +30,7 @@ def served(saved_model, tmp_path_factory) -> Iterator[tuple[ServeProcess, Client
     base = tmp_path_factory.mktemp("isolation")
     install(saved_model, base, "ctr", 1)
     shutil.rmtree(install(saved_model, base, "nospec", 1) / "assets.extra")
-    with served_with_clients(base, "--batch-timeout-ms", "20") as pair:
+    with served_with_clients(base, "--batch-timeout-ms", "100") as pair:
         yield pair
 
 
@@ -123,4 +123,7 @@ def test_requests_did_share_model_calls(served):
     text = httpx.get(f"{process.url}/monitoring/prometheus/metrics").text
     calls = {line.split("{")[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
              if line.startswith(("starling_batch_size_count", "starling_batch_size_sum"))}
-    assert calls["starling_batch_size_sum"] > 2 * calls["starling_batch_size_count"]  # > 2 examples a call
+    # good requests carry 2 examples: more than 2 a model call means some requests shared a call
+    # (the 100 ms window makes that so on a loaded machine too; with 20 ms a loaded 2-core machine
+    # once gave 1.99, every request alone, and so isolation untested)
+    assert calls["starling_batch_size_sum"] > 2 * calls["starling_batch_size_count"], calls
