@@ -54,6 +54,33 @@ def test_a_slice_below_its_minimum_is_not_judged_and_undefined_metrics_are_named
     assert standing == failures
 
 
+def test_a_slice_without_positives_is_not_gated_on_the_zero_tfma_reports():
+    slices = [{"slice": "country=PL", "columns": ["country"], "metrics": {"auc": {"candidate": 0.0}},
+               "counts": {"examples": 400, "positives": 0, "negatives": 400, "predicted_positives": 0}}]
+    failures = [{"slice": "country=PL", "metric": "auc", "value": 0.0, "threshold": ">= 0.6"}]
+    standing, skipped = judge(slices, failures, {"auc": MetricGate("auc", 100)})  # no class minimums
+    assert standing == [] and skipped[0]["reason"] == "n/a (0 positives)"
+
+
+def test_a_change_is_rejected_only_when_its_interval_lies_beyond_the_allowed_decrease():
+    def failure_with(low, high):
+        slices = [{"slice": "Overall", "columns": [], "counts": {
+            "examples": 5000, "positives": 500, "negatives": 4500, "predicted_positives": 100},
+            "metrics": {"auc": {"candidate": 0.75, "diff": -0.004, "interval": {
+                "low": low, "high": high, "confidence": 0.95, "samples": 1000}}}}]
+        failures = [{"slice": "Overall", "metric": "auc_diff", "value": -0.004, "threshold": "-0.002",
+                     "change": {"absolute": -0.002, "direction": "higher"}}]
+        return slices, failures
+
+    gate = MetricGate("auc", 100, 50, 50)
+    assert judge(*failure_with(-0.009, -0.003), {"auc": gate})[0] != []  # all of it below -0.002
+    slices, failures = failure_with(-0.009, 0.001)
+    assert judge(slices, failures, {"auc": gate})[0] == []  # reaches back: noise
+    assert slices[0]["metrics"]["auc"]["within_noise"] is True
+    point_estimate = MetricGate("auc", 100, 50, 50, significance=False)  # as TFMA judges
+    assert judge(*failure_with(-0.009, 0.001), {"auc": point_estimate})[0] != []
+
+
 GATED = {
     "label_key": "label",
     "slices": [[], ["platform"]],
