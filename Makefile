@@ -5,7 +5,7 @@ UV        := $(VENV)/bin/uv
 PYTHON311 ?= $(shell command -v python3.11 || command -v python3)
 STAMP     := $(VENV)/.installed-from-lock
 
-.PHONY: install demo test test-unit test-e2e lint bench lock clean flink-up flink-down objectstore-up objectstore-down
+.PHONY: install demo test test-unit test-e2e lint bench screenshots lock clean flink-up flink-down objectstore-up objectstore-down
 
 install: $(STAMP)
 
@@ -48,6 +48,9 @@ objectstore-up: install
 
 objectstore-down:
 	bash scripts/objectstore/down.sh
+
+screenshots: install
+	$(PY) -m tests.ui.screenshots docs/ui
 
 lock:
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28

@@ -105,17 +105,22 @@ def _json(url: str) -> dict:
 
 
 def page_set(base: str) -> dict[str, str]:
-    """The pages to time: runs (first and a deep page), the newest run, artifacts, compare."""
+    """The pages to time: runs (plain, filtered, with picked columns, a deep page), the newest
+    run, its node log, artifacts (with files and lineage), compare and models."""
     runs = _json(f"{base}/api/runs?limit=500")["runs"]
     newest, oldest = runs[0]["name"], runs[-1]["name"]
     artifact = _json(f"{base}/api/artifacts?limit=1")["artifacts"][0]["id"]
     first_output = _json(f"{base}/api/runs/{oldest}")["nodes"][0]["outputs"][0]["id"]
+    first_node = _json(f"{base}/api/runs/{newest}")["nodes"][0]["execution_id"]
     return {
         "Runs (first page)": "/runs", "Runs (a deep page)": f"/runs?before={runs[len(runs) // 2]['id']}",
-        "Run (graph + panels)": f"/runs/{newest}", "Artifacts": "/artifacts",
-        "Newest artifact (+ lineage graph)": f"/artifacts/{artifact}",
+        "Runs (status and date filters)": "/runs?status=COMPLETE&since=2000-01-01",
+        "Runs (+ span and auc columns)": "/runs?columns=span,auc",
+        "Run (graph, timeline, parameters, panels)": f"/runs/{newest}",
+        "Run node log": f"/runs/{newest}/log?node={first_node}", "Artifacts": "/artifacts",
+        "Newest artifact (+ files, lineage graph)": f"/artifacts/{artifact}",
         "Oldest run's first artifact (+ lineage graph)": f"/artifacts/{first_output}",
-        "Compare 2 runs": f"/compare?runs={oldest},{newest}", "Models": "/models",
+        "Compare 2 runs (+ curves)": f"/compare?runs={oldest},{newest}", "Models": "/models",
         "/api/runs": "/api/runs",
     }
 

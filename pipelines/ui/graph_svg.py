@@ -12,6 +12,7 @@ from html import escape
 
 NODE_WIDTH, NODE_HEIGHT = 176, 54
 COLUMN_GAP, ROW_GAP, MARGIN = 120, 26, 12
+TOP = MARGIN + ROW_GAP  # the first row sits one row gap down: edges may run in the gap above it
 STATUS_COLOURS = {
     "COMPLETE": "#cdeccd", "CACHED": "#d6e4fb", "FAILED": "#f8c9c9", "HALTED": "#ffd9a8",
     "RUNNING": "#fff1a8", "SKIPPED": "#e4e4e4", "PENDING": "#f6f6f6", "ARTIFACT": "#ffffff",
@@ -91,7 +92,7 @@ def positions(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge]) -> dict[st
         for index, key in enumerate(members):
             row[key] = index
             placed[key] = (MARGIN + col * (NODE_WIDTH + COLUMN_GAP),
-                           MARGIN + index * (NODE_HEIGHT + ROW_GAP))
+                           TOP + index * (NODE_HEIGHT + ROW_GAP))
     return placed
 
 
@@ -106,7 +107,7 @@ def render_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], css_class
         return ""
     placed = positions(nodes, edges)
     width = max(x for x, _ in placed.values()) + NODE_WIDTH + MARGIN
-    height = max(y for _, y in placed.values()) + NODE_HEIGHT + MARGIN
+    height = max(y for _, y in placed.values()) + NODE_HEIGHT + MARGIN + ROW_GAP  # a lane below
     drawn = [edge for edge in edges if edge.source in placed and edge.target in placed]
     ends = _port_offsets(drawn, placed)
     arrows = "".join(_edge_svg(edge, placed, ends[index]) for index, edge in enumerate(drawn))
@@ -173,7 +174,7 @@ def _lane_path(x1: float, y1: float, x2: float, y2: float) -> tuple[str, float, 
     """
     pitch = NODE_HEIGHT + ROW_GAP
     middle = (y1 + y2) / 2
-    lane = MARGIN - ROW_GAP / 2 + pitch * max(round((middle - MARGIN + ROW_GAP / 2) / pitch), 0)
+    lane = TOP - ROW_GAP / 2 + pitch * max(round((middle - TOP + ROW_GAP / 2) / pitch), 0)
     out_x, in_x = x1 + COLUMN_GAP / 2, x2 - COLUMN_GAP / 2
     return (f"M{x1:.0f},{y1:.0f} L{out_x:.0f},{y1:.0f} L{out_x:.0f},{lane:.0f} "
             f"L{in_x:.0f},{lane:.0f} L{in_x:.0f},{y2:.0f} L{x2:.0f},{y2:.0f}",

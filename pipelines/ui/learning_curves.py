@@ -52,7 +52,7 @@ def _scalar(value: Any) -> float | None:
 
 def read_curves(directory: str) -> Curves:
     """Every scalar of every event file under `directory`, by (tag, split), in step order."""
-    from tensorboard.compat.proto import event_pb2
+    from tensorboard.compat.proto import event_pb2  # type: ignore[import-untyped]
 
     curves: Curves = {}
     if "://" in directory or not os.path.isdir(directory):

@@ -130,8 +130,12 @@ def runs_page(request: Request) -> HTMLResponse:
     filters = run_filter(request)
     before, limit, columns = int_param(request, "before"), page_size(request), list_param(request, "columns")
 
+    span = int_param(request, "span")
+
     def query(store: Any) -> tuple[queries.RunsPage, dict[int, dict[str, Any]], list[str]]:
         page = queries.list_runs(store, before=before, limit=limit, filters=filters)
+        if span is not None:
+            page.runs = run_columns.runs_of_span(store, page.runs, span)
         return (page, run_columns.column_values(store, page.runs, columns),
                 run_columns.offered_columns(store, page.runs))
 
@@ -142,7 +146,7 @@ def runs_page(request: Request) -> HTMLResponse:
     return _render(request, "runs.html", page=page, filters=filters, statuses=RUN_STATUSES,
                    outcomes=OUTCOMES, running=running, limit=limit, columns=columns,
                    values=values, offered=[c for c in offered if c not in columns],
-                   since=request.query_params.get("since") or "",
+                   since=request.query_params.get("since") or "", span="" if span is None else span,
                    until=request.query_params.get("until") or "",
                    older_query=urlencode([*kept, ("limit", limit), ("before", page.next_before or "")]))
 

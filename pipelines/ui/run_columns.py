@@ -121,3 +121,8 @@ def offered_columns(store: MetadataStore, runs: list[RunSummary]) -> list[str]:
         return []
     facts = run_facts(store, runs[0].id)
     return [SPAN, *sorted(facts.metrics), *facts.parameters]
+
+
+def runs_of_span(store: MetadataStore, runs: list[RunSummary], span: int) -> list[RunSummary]:
+    """The runs (of one page) whose examples cover `span`."""
+    return [run for run in runs if span in run_facts(store, run.id).spans]

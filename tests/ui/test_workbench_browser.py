@@ -41,6 +41,11 @@ def test_runs_table_sorts_filters_and_shows_picked_columns(page, ui_url, demo_st
     page.wait_for_url(re.compile("outcome=rejected"))
     assert _run_names(page) == [second.run_id]
     page.goto(f"{ui_url}/runs")
+    page.locator("#run-filters input[name=span]").fill("1")
+    page.locator("#run-filters button[type=submit]").click()
+    page.wait_for_url(re.compile("span=1"))
+    assert _run_names(page) == [first.run_id]
+    page.goto(f"{ui_url}/runs")
     page.locator("#column-picker summary").click()
     for column in ("auc", "span", "fixed_model.weight_x"):
         page.locator("#column-picker").get_by_label(column, exact=True).check()
