@@ -110,7 +110,9 @@ def render_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], css_class
     height = max(y for _, y in placed.values()) + NODE_HEIGHT + MARGIN + ROW_GAP  # a lane below
     drawn = [edge for edge in edges if edge.source in placed and edge.target in placed]
     ends = _port_offsets(drawn, placed)
-    arrows = "".join(_edge_svg(edge, placed, ends[index]) for index, edge in enumerate(drawn))
+    points = [_endpoints(edge, placed, ends[index]) for index, edge in enumerate(drawn)]
+    tracks = _tracks(points)
+    arrows = "".join(_edge_svg(edge, points[i], tracks[i]) for i, edge in enumerate(drawn))
     boxes = "".join(_node_svg(node, *placed[node.key]) for node in nodes)
     marker = ("<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='7' "
               "markerHeight='7' orient='auto'><path d='M0,0 L10,5 L0,10 z' fill='#8a93a6'/>"
@@ -145,15 +147,48 @@ def _spread(groups: dict[str, list[int]], order: Callable[[int], int]) -> dict[i
     return offsets
 
 
-def _edge_svg(edge: GraphEdge, placed: dict[str, tuple[int, int]], ends: tuple[float, float]) -> str:
+Ends = tuple[float, float, float, float]  # x1, y1, x2, y2
+TRACK_PITCH = 5  # px between edges sharing one row gap
+
+
+def _endpoints(edge: GraphEdge, placed: dict[str, tuple[int, int]], ends: tuple[float, float]) -> Ends:
     sx, sy = placed[edge.source]
     tx, ty = placed[edge.target]
-    x1, y1 = float(sx + NODE_WIDTH), sy + ends[0]
-    x2, y2 = float(tx), ty + ends[1]
+    x1, y1, x2, y2 = float(sx + NODE_WIDTH), sy + ends[0], float(tx), ty + ends[1]
     if x2 <= x1:  # same or earlier column: leave from the bottom, enter from the top
-        x1, y1, x2, y2 = sx + NODE_WIDTH / 2, sy + NODE_HEIGHT, tx + NODE_WIDTH / 2, ty
-    if x2 - x1 > COLUMN_GAP:  # skips columns: run along the gap between rows, not under boxes
-        path, label_x, label_y = _lane_path(x1, y1, x2, y2)
+        return sx + NODE_WIDTH / 2, sy + NODE_HEIGHT, tx + NODE_WIDTH / 2, ty
+    return x1, y1, x2, y2
+
+
+def _is_lane(points: Ends) -> bool:
+    """True for an edge that skips columns: it runs along a row gap, not under boxes."""
+    return points[2] - points[0] > COLUMN_GAP
+
+
+def _lane_y(y1: float, y2: float) -> float:
+    """The row gap nearest the middle of an edge's two ends."""
+    pitch = NODE_HEIGHT + ROW_GAP
+    middle = (y1 + y2) / 2
+    return TOP - ROW_GAP / 2 + pitch * max(round((middle - TOP + ROW_GAP / 2) / pitch), 0)
+
+
+def _tracks(all_points: list[Ends]) -> list[float]:
+    """Per edge, its offset from the middle of its row gap: edges sharing a gap run side by side."""
+    sharing: dict[float, list[int]] = {}
+    for index, points in enumerate(all_points):
+        if _is_lane(points):
+            sharing.setdefault(_lane_y(points[1], points[3]), []).append(index)
+    offsets = [0.0] * len(all_points)
+    for members in sharing.values():
+        for rank, index in enumerate(members):
+            offsets[index] = (rank - (len(members) - 1) / 2) * TRACK_PITCH
+    return offsets
+
+
+def _edge_svg(edge: GraphEdge, points: Ends, track: float) -> str:
+    x1, y1, x2, y2 = points
+    if _is_lane(points):
+        path, label_x, label_y = _lane_path(points, track)
     else:
         bend = max(abs(x2 - x1) / 2, 20)
         path = (f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} "
@@ -167,18 +202,18 @@ def _edge_svg(edge: GraphEdge, placed: dict[str, tuple[int, int]], ends: tuple[f
             f"{label}</g>")
 
 
-def _lane_path(x1: float, y1: float, x2: float, y2: float) -> tuple[str, float, float]:
+def _lane_path(points: Ends, track: float) -> tuple[str, float, float]:
     """Out into the next column gap, along the row gap nearest the two ends, into the last gap.
 
-    Returns the path and where its label goes (the middle of the run along the row gap).
+    `track` shifts the run along the gap (and the turns in the column gaps), so edges sharing a
+    gap do not lie on top of each other. Returns the path and where its label goes.
     """
-    pitch = NODE_HEIGHT + ROW_GAP
-    middle = (y1 + y2) / 2
-    lane = TOP - ROW_GAP / 2 + pitch * max(round((middle - TOP + ROW_GAP / 2) / pitch), 0)
-    out_x, in_x = x1 + COLUMN_GAP / 2, x2 - COLUMN_GAP / 2
+    x1, y1, x2, y2 = points
+    lane = _lane_y(y1, y2) + track
+    out_x, in_x = x1 + COLUMN_GAP / 2 + track, x2 - COLUMN_GAP / 2 - track
     return (f"M{x1:.0f},{y1:.0f} L{out_x:.0f},{y1:.0f} L{out_x:.0f},{lane:.0f} "
             f"L{in_x:.0f},{lane:.0f} L{in_x:.0f},{y2:.0f} L{x2:.0f},{y2:.0f}",
-            (out_x + in_x) / 2, lane + 4)
+            (out_x + in_x) / 2 + track * 16, lane + 4)
 
 
 def _node_svg(node: GraphNode, x: int, y: int) -> str:

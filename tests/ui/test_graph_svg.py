@@ -48,3 +48,13 @@ def test_labels_and_links_are_escaped():
     assert "<b>" not in svg and "&lt;b&gt;x&lt;/b&gt;" in svg and "a &amp; b" in svg
     assert "href='/a?x=1&amp;y=&#x27;2&#x27;'" in svg and "data-key='k&#x27;1'" in svg
     assert render_svg([], []) == ""
+
+
+def test_edges_sharing_a_row_gap_run_side_by_side_not_on_top_of_each_other():
+    nodes = [GraphNode(key, key) for key in ("a", "b", "m1", "m2", "end")]
+    edges = [GraphEdge("a", "m1"), GraphEdge("m1", "m2"), GraphEdge("m2", "end"),
+             GraphEdge("a", "end", "first"), GraphEdge("b", "end", "second")]
+    svg = render_svg(nodes, edges)
+    paths = re.findall(r"<path class='edge' d='([^']+)'", svg)
+    lanes = [re.findall(r"L[-\d.]+,([-\d.]+)", path)[1] for path in paths if path.count("L") == 5]
+    assert len(lanes) == 2 and 4 <= abs(float(lanes[0]) - float(lanes[1])) <= 6  # one gap, two tracks
