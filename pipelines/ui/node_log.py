@@ -44,10 +44,7 @@ def node_lines(log_path: str, started_ms: int, finished_ms: int) -> list[str]:
     Raises:
         FileNotFoundError: the log is gone.
     """
-    size = os.path.getsize(log_path)
-    with open(log_path, "rb") as source:
-        source.seek(max(size - MAX_BYTES, 0))
-        text = source.read().decode("utf-8", errors="replace")
+    text = _tail_text(log_path)
     year = datetime.datetime.fromtimestamp(started_ms / 1000).year
     picked, inside = [], False
     for line in text.splitlines():
@@ -57,3 +54,19 @@ def node_lines(log_path: str, started_ms: int, finished_ms: int) -> list[str]:
         if inside:
             picked.append(line)
     return picked[-MAX_LINES:]
+
+
+def own_lines(log_path: str) -> list[str]:
+    """The last 500 lines of a log file that is the node's own (a Kubeflow step's, say).
+
+    Raises:
+        FileNotFoundError: the log is gone.
+    """
+    return _tail_text(log_path).splitlines()[-MAX_LINES:]
+
+
+def _tail_text(log_path: str) -> str:
+    size = os.path.getsize(log_path)
+    with open(log_path, "rb") as source:
+        source.seek(max(size - MAX_BYTES, 0))
+        return source.read().decode("utf-8", errors="replace")

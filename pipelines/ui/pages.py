@@ -168,10 +168,11 @@ def run_node_log(request: Request) -> PlainTextResponse:
     node = next((n for n in detail.nodes if n.execution_id == execution_id), None)
     if node is None:
         raise HTTPException(404, f"run {name} has no execution {execution_id}")
-    path = node.log_path or detail.log_path
-    if not path or not os.path.isfile(path):
+    if node.log_path and os.path.isfile(node.log_path):  # the node's own log: all of it
+        return PlainTextResponse("\n".join(node_log.own_lines(node.log_path)))
+    if not detail.log_path or not os.path.isfile(detail.log_path):
         return PlainTextResponse("(this run's log is not on this machine)")
-    lines = node_log.node_lines(path, node.started_at_ms,
+    lines = node_log.node_lines(detail.log_path, node.started_at_ms,
                                 int(node.started_at_ms + node.duration_s * 1000))
     return PlainTextResponse("\n".join(lines) or "(no timestamped log lines while this node ran)")
 

@@ -55,6 +55,19 @@ def test_runs_list_tells_shipped_rejected_and_halted_apart(outcome_runs):
     assert api[results["rejected"].run_id]["verdict"] == "rejected"
 
 
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"status": "HALTED"}, {"halted", "halted_again"}), ({"status": "FAILED"}, set()),
+    ({"outcome": "halted"}, {"halted", "halted_again"}), ({"outcome": "pushed"}, {"shipped"}),
+    ({"outcome": "rejected"}, {"rejected"}), ({"status": "COMPLETE"}, {"shipped", "rejected"}),
+])
+def test_runs_filter_by_status_and_outcome_halted_apart_from_failed(outcome_runs, params, expected):
+    results, client = outcome_runs
+    names = {run["name"] for run in client.get("/api/runs", params=params).json()["runs"]}
+    assert names == {results[name].run_id for name in expected}
+    page = client.get("/runs", params=params).text
+    assert all(results[name].run_id in page for name in expected)
+
+
 def test_rejected_run_opens_on_the_node_that_rejected_its_model(outcome_runs):
     results, client = outcome_runs
     rejected = results["rejected"]

@@ -13,7 +13,7 @@ from pipelines.ui import metric_kinds
 from pipelines.ui.artifact_files import file_to_download, list_directory
 from pipelines.ui.learning_curves import curve_charts, read_curves
 from pipelines.ui.line_chart import nice_ticks
-from pipelines.ui.node_log import node_lines
+from pipelines.ui.node_log import node_lines, own_lines
 from pipelines.ui.queries import NotFound
 
 
@@ -77,6 +77,7 @@ def test_a_nodes_log_lines_are_those_timestamped_while_it_ran(tmp_path):
     assert node_lines(str(log), ms, ms + 10_000) == [
         "I0501 12:00:05.000000 123 during (absl)", "  continuation without a stamp",
         "2026-05-01 12:00:09,500 during (logging)"]
+    assert own_lines(str(log))[0] == "2026-05-01 11:59:00.000000: I before"  # a node's own log: all
 
 
 def test_artifact_files_stay_inside_the_artifact(tmp_path):
