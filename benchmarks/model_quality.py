@@ -8,6 +8,7 @@ Every day's model is scored on one large fresh day it never saw, beside a logist
 dependency: requirements-bench.txt), both trained on all days so far, and the AUC of the
 generator's true click probabilities: the Bayes limit, the best AUC any model can reach.
 
+    .venv/bin/uv pip install --python .venv/bin/python --no-deps -r requirements-bench.txt
     .venv/bin/python benchmarks/model_quality.py [--seeds 3] [--days 3] [--rows 20000]
         [--test_rows 100000] [--update-readme]
 """
@@ -166,6 +167,14 @@ def measure(seeds: int, days: int, rows: int, test_rows: int) -> str:
 if __name__ == "__main__":
     sys.path.insert(0, str(TEMPLATE))
     import pipelines  # noqa: F401  (sets up tf_keras before TensorFlow is imported)
+
+    try:  # imported once, up front: the baselines' library is a benchmark-only dependency
+        import sklearn.ensemble
+        import sklearn.linear_model
+        import sklearn.metrics  # noqa: F401
+    except ImportError:
+        sys.exit("benchmarks/model_quality.py needs scikit-learn: .venv/bin/uv pip install "
+                 "--python .venv/bin/python --no-deps -r requirements-bench.txt")
 
     benchmark_main(__doc__, "model_quality", measure, {"seeds": 3, "days": 3, "rows": 20_000,
                                                         "test_rows": 100_000})

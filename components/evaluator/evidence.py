@@ -42,7 +42,12 @@ def _attach_intervals(metrics: dict[str, dict[str, Any]], scored: ScoredExamples
 
 def attach_evidence(summary: dict[str, Any], scored: ScoredExamples, slicing_specs: list[Any],
                     settings: GateSettings) -> None:
-    """Adds `counts` to each slice TFMA reported, n/a to undefined metrics, intervals to deltas."""
+    """Adds `counts` to each slice TFMA reported, n/a to undefined metrics, intervals to deltas.
+
+    A model whose labels are not 0/1 (multi-class) gets none of them: there are no positives.
+    """
+    if not scored.binary:
+        return
     rows_by_slice = scored.slices(slicing_specs)
     for item in summary["slices"]:
         rows = rows_by_slice.get(tuple(tuple(pair) for pair in item["key"]))

@@ -24,16 +24,18 @@ class ScoredExamples:
     """The eval split as arrays.
 
     Attributes:
-        labels: 0/1 per row.
+        labels: 0/1 per row (see `binary`).
         columns: The slicing features' values per row as text (None when missing).
         candidate: The candidate's prediction per row.
         baseline: The baseline's prediction per row (None without a baseline).
+        binary: False when a label is neither 0 nor 1 (a multi-class model: no positives to count).
     """
 
     labels: np.ndarray
     columns: dict[str, list[str | None]]
     candidate: np.ndarray
     baseline: np.ndarray | None = None
+    binary: bool = True
 
     def slices(self, slicing_specs: list[Any]) -> dict[Slice, np.ndarray]:
         """Row indices of every slice the specs make, keyed by (column, value) pairs."""
@@ -81,9 +83,10 @@ def _predictor(saved_model_path: str, prediction_key: str) -> Any:
     import tensorflow as tf
 
     signature = tf.saved_model.load(saved_model_path).signatures["serving_default"]
+    [input_name] = signature.structured_input_signature[1]  # TFX's `examples`, or the argument's name
 
     def predict(batch: list[bytes]) -> np.ndarray:
-        outputs = signature(examples=tf.constant(batch))
+        outputs = signature(**{input_name: tf.constant(batch)})
         key = prediction_key or next(iter(outputs))
         return np.asarray(outputs[key]).reshape(len(batch), -1)[:, 0]
 
@@ -113,5 +116,6 @@ def score_examples(file_pattern: str, label_key: str, slice_columns: set[str], c
         for predict, found in zip(predictors, predictions, strict=True):
             found.append(predict(records))
     joined = [np.concatenate(found) if found else np.zeros(0) for found in predictions]
-    return ScoredExamples(np.asarray(labels) > 0.5, columns, joined[0],
-                          joined[1] if len(joined) > 1 else None)
+    values = np.asarray(labels)
+    return ScoredExamples(values > 0.5, columns, joined[0], joined[1] if len(joined) > 1 else None,
+                          bool(np.isin(values, (0.0, 1.0)).all()))
