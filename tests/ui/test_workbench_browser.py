@@ -82,6 +82,11 @@ def test_compare_marks_an_improved_loss_as_better_and_overlays_learning_curves(p
     assert unchanged.is_visible()
     assert page.locator("svg.spans-chart text.x-tick").all_text_contents() == ["1", "2"]
     assert page.locator("svg.spans-chart text.axis-title").all_text_contents() == ["span", "auc"]
+    page.locator("#chart-metric").select_option("mean_squared_error")
+    page.locator("form:has(#chart-metric) button[type=submit]").click()
+    page.wait_for_url(re.compile("metric=mean_squared_error"))
+    assert page.locator("svg.spans-chart text.axis-title").all_text_contents() == [
+        "span", "mean_squared_error"]
     assert page.dialogs == []
 
 
