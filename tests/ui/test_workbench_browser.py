@@ -71,6 +71,8 @@ def test_compare_marks_an_improved_loss_as_better_and_overlays_learning_curves(p
     count = page.locator("#metrics tr[data-group='Overall'][data-name='example_count'] td").first
     assert re.fullmatch(r"[\d,]+", count.inner_text())  # a count, not 112.0000
     assert page.locator("#metrics tr.group th").first.inner_text() == "Overall"
+    notes = page.locator("#metrics .note").all_inner_texts()  # from evaluation.json
+    assert any("not judged" in note for note in notes) and any("% CI [" in note for note in notes)
     curves = page.locator("#learning-curves figure[data-tag='epoch_loss']")
     assert curves.locator("g.series").count() == 4  # two runs x (train, validation)
     assert curves.locator("ul.chart-legend").inner_text().count("validation") == 2

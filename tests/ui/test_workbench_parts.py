@@ -109,3 +109,21 @@ def test_runs_filters_on_the_tiny_store(client):
     page = client.get("/runs", params={"columns": "numbers.count,span", "status": "FAILED"}).text
     assert ">numbers.count</button>" in page and "<option selected>FAILED</option>" in page
     assert '<option selected>HALTED</option>' in client.get("/runs?status=HALTED").text
+
+
+def test_compare_notes_the_evaluations_states_and_does_without_them():
+    from pipelines.ui.compare import _metric_rows
+
+    older = {"slices": [{"slice": "Overall", "metrics": {"auc": {"candidate": 0.7},
+                                                          "example_count": {"candidate": 100.0}}}]}
+    newer = {"slices": [{"slice": "Overall", "metrics": {
+        "auc": {"candidate": None, "na": "0 positives"},
+        "example_count": {"candidate": 120.0},
+        "loss": {"candidate": 0.3, "diff": -0.02, "not_judged": "16 positives < 50",
+                 "interval": {"low": -0.05, "high": 0.01, "confidence": 0.95, "samples": 200}}}}]}
+    rows = {row.name: row for row in _metric_rows([older, newer, None])}
+    assert rows["auc"].notes == ["", "n/a (0 positives)", ""]
+    assert rows["loss"].notes[1] == ("not judged: 16 positives < 50; vs baseline -0.0200, "
+                                     "95% CI [-0.0500, +0.0100]")
+    assert rows["example_count"].cells[1][:3] == ("120", "+20", "changed")
+    assert rows["auc"].cells[2][0] == "-"  # a run without an evaluation
