@@ -37,10 +37,12 @@ day() {  # day N "what arrives" [--param ...]
 day_summary() {  # one line: the data check, the warm start, the measured change, the verdict and the push
   local log=$logs/day-$1.log
   local drift warm change outcome
-  drift=$(grep -o "[0-9]* data anomalies: [^(]*" "$log" | head -n 1 | cut -c1-90 || true)
+  drift=$(grep -o "[0-9]* data anomalies: [^(]*" "$log" | head -n 1 |
+    sed 's/High Linfty distance between current and previous: /drift in /; s/ *$//' || true)
   warm=$(grep -o "warm start: [0-9]*/[0-9]* layers" "$log" | head -n 1 || true)
-  change=$(grep -o "auc [0-9.]* vs baseline [0-9.]* (Δ [^)]*)" "$log" | head -n 1 || true)
-  outcome=$(grep "^Outcome:" "$log" | sed 's/^Outcome: //' | cut -c1-110)
+  change=$(grep "✓ Evaluator .*BLESSED" "$log" | grep -oE "auc [0-9.]+( vs baseline [0-9.]+ \(Δ [^)]*\))?" |
+    head -n 1 || true)
+  outcome=$(grep "^Outcome:" "$log" | sed -E 's/^Outcome: //; s/^(candidate NOT BLESSED \([^;]*);.*\); (nothing pushed.*)$/\1; ...); \2/')
   echo "  Day $1: ${drift:+$drift; }${warm:-trained from scratch}; ${change:+$change; }$outcome"
 }
 
@@ -50,7 +52,7 @@ day 3 "concept drift: traffic moves to web and clicks respond differently"
 day 4 "a deliberately broken model (labels inverted)" --param break_model=true
 echo
 echo "== Nothing new: day 4's command again (every node CACHED, no TensorFlow imported)"
-run --param break_model=true | tail -n 2
+run --param break_model=true | grep -E "^(Run|Outcome)"
 
 echo
 echo "== Sliced evaluation of the latest model"
