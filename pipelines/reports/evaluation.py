@@ -130,7 +130,7 @@ class EvaluationReport(Report):
                  + (f" vs baseline {self.summary.get('baseline_model_id')}"
                     if self.summary.get("has_baseline") else " (no baseline)"),
                  render_table(["SLICE", "EXAMPLES", *[m.upper() for m in self.metrics]], rows,
-                              max_width=70)]
+                              max_width=110)]
         for failure in self.summary.get("failures", []):
             interval = interval_text(failure.get("interval"))
             parts.append(f"✗ {failure['metric']} on slice '{failure['slice']}' = {_fmt(failure['value'])}"
