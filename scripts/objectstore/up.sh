@@ -28,7 +28,7 @@ cat > "$OBJECTSTORE_DIR/s3.json" <<JSON
 JSON
 nohup "$WEED" server -dir="$OBJECTSTORE_DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
   -master.port="$OBJECTSTORE_MASTER_PORT" -volume.port="$OBJECTSTORE_VOLUME_PORT" \
-  -filer.port="$OBJECTSTORE_FILER_PORT" -master.volumeSizeLimitMB=256 -volume.max=16 \
+  -filer.port="$OBJECTSTORE_FILER_PORT" -master.volumeSizeLimitMB=64 -volume.max=64 \
   -s3 -s3.port="$OBJECTSTORE_S3_PORT" -s3.config="$OBJECTSTORE_DIR/s3.json" \
   >"$OBJECTSTORE_LOG" 2>&1 </dev/null &
 echo $! > "$OBJECTSTORE_PID_FILE"

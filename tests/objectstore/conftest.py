@@ -29,27 +29,28 @@ def _make(target: str, timeout_s: int) -> None:
 
 @pytest.fixture(scope="session")
 def object_store():
-    """The running store's AWS settings (also in os.environ for this process and its children)."""
+    """The running store's AWS settings (also in os.environ for this process and its children),
+    with one bucket for the session (`STARLING_TEST_BUCKET`)."""
+    import boto3
+
     _make("objectstore-up", timeout_s=2400)  # the first time builds SeaweedFS with Go
     settings = _settings()
     before = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
-        yield settings
+        name = f"starling-{uuid.uuid4().hex[:12]}"
+        boto3.client("s3").create_bucket(Bucket=name)  # each bucket is a SeaweedFS collection
+        yield {**settings, "STARLING_TEST_BUCKET": name}
     finally:
-        for name, value in before.items():
+        for variable, value in before.items():
             if value is None:
-                os.environ.pop(name, None)
+                os.environ.pop(variable, None)
             else:
-                os.environ[name] = value
+                os.environ[variable] = value
         _make("objectstore-down", timeout_s=120)
 
 
 @pytest.fixture
 def bucket(object_store):
-    """A new, empty bucket: `s3://<name>`."""
-    import boto3
-
-    name = f"starling-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3").create_bucket(Bucket=name)
-    return f"s3://{name}"
+    """A new, empty place in the session's bucket: `s3://<bucket>/<test prefix>`."""
+    return f"s3://{object_store['STARLING_TEST_BUCKET']}/{uuid.uuid4().hex[:12]}"
