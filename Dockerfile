@@ -1,5 +1,7 @@
-# The image every Kubeflow step runs in: the project installed from the lock file.
-#   docker build -t starling:latest .     then: starling compile PIPELINE --image starling:latest
+# The image every Kubeflow step runs in: Starling installed from the lock file. A project's own
+# files need not be baked in: `starling compile` ships them inside the package.
+#   docker build -t REGISTRY/starling:TAG . && docker push REGISTRY/starling:TAG
+#   starling compile PIPELINE -o p.yaml --image REGISTRY/starling:TAG ...   (README: Kubeflow)
 FROM python:3.11-slim
 WORKDIR /opt/starling
 ENV PYTHONUNBUFFERED=1
