@@ -201,3 +201,18 @@ def test_a_project_too_large_for_a_package_is_refused_naming_its_largest_file(pr
     (project / "config" / "weights.txt").write_bytes(os.urandom(5 * 1024 * 1024))
     with pytest.raises(StarlingError, match=r"more than a package should carry \(largest: .*weights.txt\)"):
         _compile(project, tmp_path)
+
+
+def test_a_starling_new_project_runs_from_its_package_alone(tmp_path, monkeypatch, capsys):
+    assert main(["new", "demo", "--template", "quickstart", "--dir", str(tmp_path)]) == 0
+    store, package = tmp_path / "metadata.sqlite", tmp_path / "demo.yaml"
+    assert main(["compile", str(tmp_path / "demo" / "pipeline.py"), "-o", str(package),
+                 "--metadata", f"sqlite:{store}", "--param", f"root={tmp_path / 'root'}",
+                 "--allow-local-paths"]) == 0
+    assert "project files shipped in the package: pipeline.py" in capsys.readouterr().out
+    shutil.rmtree(tmp_path / "demo")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["kfp-local", str(package), "--pipeline-root", str(tmp_path / "kfp")]) == 0
+    [run] = MetadataStore(sqlite_config(store)).list_runs()
+    assert run.properties["status"] == "COMPLETE" and run.properties["n_complete"] == 4
