@@ -61,7 +61,8 @@ def project_files(pipeline_file: str, pipeline: Pipeline) -> list[str]:
         for value in node.parameters.values():  # other files a node names: a vocabulary, a config
             if isinstance(value, str) and os.path.isabs(value) and os.path.isfile(value):
                 files.add(value)
-    return sorted(path for path in files if os.path.isfile(path) and is_project_file(path))
+    normalized = {os.path.normpath(os.path.abspath(path)) for path in files}  # `a/../b` once
+    return sorted(path for path in normalized if os.path.isfile(path) and is_project_file(path))
 
 
 def build_bundle(pipeline_file: str, pipeline: Pipeline) -> ProjectBundle:

@@ -216,3 +216,15 @@ def test_a_starling_new_project_runs_from_its_package_alone(tmp_path, monkeypatc
     assert main(["kfp-local", str(package), "--pipeline-root", str(tmp_path / "kfp")]) == 0
     [run] = MetadataStore(sqlite_config(store)).list_runs()
     assert run.properties["status"] == "COMPLETE" and run.properties["n_complete"] == 4
+
+
+def test_the_ctr_template_ships_its_modules_and_the_schema_it_finds_above_it_once():
+    from pipelines.dsl.loading import load_pipeline
+    from pipelines.kubeflow.project_bundle import build_bundle
+
+    ctr = Path(__file__).resolve().parents[2] / "templates" / "ctr" / "pipeline.py"
+    bundle = build_bundle(str(ctr), load_pipeline(str(ctr)))
+    assert {"schemas/ctr.pbtxt", "templates/ctr/pipeline.py", "templates/ctr/model.py",
+            "templates/ctr/preprocessing.py"} <= set(bundle.files)  # ../../schemas/ctr.pbtxt
+    assert len(set(bundle.files)) == len(bundle.files) and bundle.pipeline_path == "templates/ctr/pipeline.py"
+    assert build_bundle(str(ctr), load_pipeline(str(ctr))).sha256 == bundle.sha256  # deterministic
