@@ -22,6 +22,10 @@ from typing import Any
 from pipelines.artifacts import Artifact
 
 OUTPUT_MANIFEST = "output_manifest"  # execution property: {port: {file: [size, mtime_ns, sha256]}}
+# The longest manifest text recorded in full: MySQL keeps a property's text in a 64 KB column.
+# Beyond it (thousands of files), each output is recorded by its file count and total size.
+MAX_MANIFEST_TEXT = 48_000
+SUMMARY = "<files, bytes>"
 
 
 def _content_hash(path: str) -> str:
@@ -45,9 +49,17 @@ def manifest_of(directory: str) -> dict[str, list[Any]]:
 
 
 def manifests_text(outputs: dict[str, Artifact]) -> str:
-    """The outputs' manifests as the JSON text recorded on their execution."""
-    return json.dumps({port: manifest_of(artifact.uri) for port, artifact in outputs.items()
-                       if artifact.uri and os.path.isdir(artifact.uri)}, sort_keys=True)
+    """The outputs' manifests as the JSON text recorded on their execution.
+
+    Past `MAX_MANIFEST_TEXT`, each output is summarized as {SUMMARY: [file count, total bytes]}.
+    """
+    manifests = {port: manifest_of(artifact.uri) for port, artifact in outputs.items()
+                 if artifact.uri and os.path.isdir(artifact.uri)}
+    text = json.dumps(manifests, sort_keys=True)
+    if len(text) <= MAX_MANIFEST_TEXT:
+        return text
+    return json.dumps({port: {SUMMARY: [len(files), sum(entry[0] for entry in files.values())]}
+                       for port, files in manifests.items()}, sort_keys=True)
 
 
 def damage(port: str, directory: str, manifest: dict[str, list[Any]]) -> str | None:
@@ -55,6 +67,11 @@ def damage(port: str, directory: str, manifest: dict[str, list[Any]]) -> str | N
     if not os.path.isdir(directory):
         return f"{port}: its directory {directory} is missing"
     actual = _files(directory)
+    if SUMMARY in manifest:
+        count, total = manifest[SUMMARY]
+        now = [len(actual), sum(status.st_size for status in actual.values())]
+        return None if now == [count, total] else (
+            f"{port}: holds {now[0]} files of {now[1]} bytes, not {count} of {total}")
     for name in sorted(set(manifest) | set(actual)):
         if name not in actual:
             return f"{port}: file {name} is missing"
