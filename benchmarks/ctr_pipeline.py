@@ -19,7 +19,7 @@ RUN = """
 from pipelines import LocalRunner
 from pipelines.cli.loader import load_pipeline
 pipeline = load_pipeline({pipeline!r}, {{"root": {root!r}, "data_root": {data!r}, "serving_base": {serving!r},
-                                        "span": 1, "train_steps": 300}})
+                                        "span": 1, **{extra!r}}})
 result = LocalRunner().run(pipeline)
 assert result.status == "COMPLETE", {{k: v.error for k, v in result.nodes.items()}}
 RESULT.update(nodes={{k: [v.status, v.duration_s] for k, v in result.nodes.items()}}, run_s=result.duration_s)
@@ -34,7 +34,8 @@ def measure(rows: int) -> str:
     with tempfile.TemporaryDirectory() as work:
         write_days(Path(work) / "data", [1], CtrDataConfig(rows_per_day=rows))
         code = RUN.format(pipeline=str(REPO / "templates" / "ctr" / "pipeline.py"), root=f"{work}/root",
-                          data=f"{work}/data", serving=f"{work}/serving")
+                          data=f"{work}/data", serving=f"{work}/serving",
+                          extra={"train_steps": 300})
         cold = run_measured(code)
         cached = run_measured(code)
     rows_out = [[node, f"{cold['nodes'][node][1]:.2f}", f"{cached['nodes'][node][1] * 1000:.1f} ms",
