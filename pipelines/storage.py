@@ -52,6 +52,13 @@ def _filesystems() -> Any:
     return FileSystems
 
 
+def _raw() -> Any:
+    """Bytes as they are: Beam would otherwise (de)compress a `.gz` name on the way."""
+    from apache_beam.io.filesystem import CompressionTypes
+
+    return CompressionTypes.UNCOMPRESSED
+
+
 def exists(path: str) -> bool:
     """Whether a file, or any object under a URL prefix, exists."""
     if not is_url(path):
@@ -104,7 +111,7 @@ def upload_file(source: str, target: str) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
         shutil.copyfile(source, target)
         return
-    with open(source, "rb") as reader, _filesystems().create(target) as writer:
+    with open(source, "rb") as reader, _filesystems().create(target, compression_type=_raw()) as writer:
         shutil.copyfileobj(reader, writer, 1 << 20)
 
 
@@ -135,7 +142,7 @@ def download_tree(source: str, local_dir: str) -> list[str]:
     for path in list_files(source):
         target = os.path.join(local_dir, *path[len(base):].split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with filesystems.open(path) as reader, open(target, "wb") as writer:
+        with filesystems.open(path, compression_type=_raw()) as reader, open(target, "wb") as writer:
             shutil.copyfileobj(reader, writer, 1 << 20)
         written.append(target)
     return written
@@ -148,7 +155,7 @@ def write_bytes(path: str, data: bytes) -> None:
         with open(path, "wb") as target:
             target.write(data)
         return
-    with _filesystems().create(path) as writer:
+    with _filesystems().create(path, compression_type=_raw()) as writer:
         writer.write(data)
 
 
@@ -157,7 +164,7 @@ def read_bytes(path: str) -> bytes:
     if not is_url(path):
         with open(path, "rb") as source:
             return source.read()
-    with _filesystems().open(path) as reader:
+    with _filesystems().open(path, compression_type=_raw()) as reader:
         return reader.read()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+import pipelines.storage as storage
 from pipelines.cli.beam_flags import add_beam_arguments, beam_args_from
 from pipelines.cli.loader import load_pipeline, parse_params
 from pipelines.dsl.pipeline import Pipeline
@@ -17,6 +18,7 @@ from pipelines.metadata import MetadataStore, sqlite_config
 from pipelines.metadata.run_lock import RunInProgressError
 from pipelines.runner import ConsoleProgress, LocalRunner
 from pipelines.runner.progress import node_note
+from pipelines.runner.root_mirror import mirror_dir
 from pipelines.runner.run_lifecycle import check_local_root
 from pipelines.runner.run_log import library_output_to, new_log_path
 from pipelines.runner.watch import watch
@@ -56,15 +58,16 @@ def run_pipeline_file(args: argparse.Namespace) -> int:
     beam_args = beam_args_from(args)
     if beam_args is not None:
         pipeline.beam_args = beam_args
-    check_local_root(pipeline)  # before anything (logs, the store) is written under it
     if args.watch:
+        check_local_root(pipeline)  # before anything (logs, the store) is written under it
         return watch_pipeline(args, pipeline)
     return run_once(args, pipeline)
 
 
 def run_once(args: argparse.Namespace, pipeline: Pipeline) -> int:
     """One run with progress on the console; library output to `<root>/logs/` unless --verbose."""
-    log_path = None if args.verbose else new_log_path(pipeline.root)
+    local_root = mirror_dir(pipeline.root) if storage.is_url(pipeline.root) else pipeline.root
+    log_path = None if args.verbose else new_log_path(local_root)
     try:
         with _console(log_path) as console:
             runner = LocalRunner(max_parallel_nodes=args.parallel, listener=ConsoleProgress(console))
@@ -80,10 +83,10 @@ def run_once(args: argparse.Namespace, pipeline: Pipeline) -> int:
         print(f"\nnode '{failed.node_id}' {verb}: {node_note(failed)}")
         if args.verbose and failed.traceback:
             print(failed.traceback)
-    root = os.path.abspath(pipeline.root)
+    root = storage.absolute(pipeline.root)
     print(f"\nArtifacts: {root}\nMetadata:  {result.metadata}\n"
-          f"Inspect:   starling runs --root {pipeline.root} | starling artifacts --root "
-          f"{pipeline.root} | starling lineage ARTIFACT_ID --root {pipeline.root}")
+          f"Inspect:   starling runs --root {local_root} | starling artifacts --root "
+          f"{local_root} | starling lineage ARTIFACT_ID --root {local_root}")
     return 0 if result.status == "COMPLETE" else 1
 
 

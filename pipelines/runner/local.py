@@ -18,7 +18,8 @@ from pipelines.runner.node_execution import run_node
 from pipelines.runner.progress import RunListener
 from pipelines.runner.recovery import exclusive_run, mark_run_failed
 from pipelines.runner.results import CANCELLED, FAILED, NodeResult, RunResult
-from pipelines.runner.run_lifecycle import check_local_root, finish_run, run_status, start_run
+from pipelines.runner.root_mirror import mirrored_root
+from pipelines.runner.run_lifecycle import finish_run, run_status, start_run
 from pipelines.runner.signals import sigterm_as_interrupt
 
 
@@ -47,7 +48,9 @@ class LocalRunner:
         """Runs every node once; a failed node's dependents are SKIPPED, others go on.
 
         One run of a pipeline on a root goes at a time: the run first takes the pipeline's run
-        lock, then marks FAILED what crashed runs left RUNNING (`recovery.exclusive_run`).
+        lock, then marks FAILED what crashed runs left RUNNING (`recovery.exclusive_run`). A root
+        in an object store (`s3://...`) is run on a local mirror written back at the end
+        (`root_mirror`).
 
         Args:
             pipeline: The pipeline to run.
@@ -62,10 +65,8 @@ class LocalRunner:
             KeyboardInterrupt: on SIGINT or SIGTERM (`signals.Terminated`), after the running
                 node is marked FAILED and the run CANCELLED.
             RunInProgressError: another run holds the lock and `wait_for_other_runs` is False.
-            StarlingError: the root is an object-store URL (a local run's root is local).
         """
-        check_local_root(pipeline)
-        with exclusive_run(pipeline, wait_for_other_runs, self.listener.notice):
+        with mirrored_root(pipeline), exclusive_run(pipeline, wait_for_other_runs, self.listener.notice):
             return self._run_exclusively(pipeline, enable_cache)
 
     def _run_exclusively(self, pipeline: Pipeline, enable_cache: bool | None) -> RunResult:

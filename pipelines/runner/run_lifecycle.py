@@ -1,6 +1,6 @@
 """A run's record from start to end, shared by every runner (LocalRunner, the Kubeflow steps).
 
-- `check_local_root`: a local run's root is on this machine (an s3:// root is refused at once).
+- `check_local_root`: a watched run's root is on this machine (an s3:// root is refused at once).
 - `start_run`: the pipeline and run contexts, the run RUNNING with its start time, root and size
   (a Kubeflow run is started by whichever step comes first; later steps join it as it is).
 - `check_required_inputs`: a required input that resolved to no artifact stops the node.
@@ -62,12 +62,12 @@ def start_run(store: MetadataStore, pipeline: Pipeline, run_id: str, *, orchestr
 
 
 def check_local_root(pipeline: Pipeline) -> None:
-    """Raises StarlingError for an object-store root: a local run's root is on this machine."""
+    """Raises StarlingError for an object-store root where a local one is needed (`--watch`)."""
     if storage.is_url(pipeline.root):
         raise StarlingError(
-            f"root {pipeline.root}: a local run keeps its artifacts and store on this machine "
-            "(a local directory or a mounted volume); data_root and serving_base may be "
-            "s3:// or gs:// URLs, and on Kubeflow the root may be one too")
+            f"root {pipeline.root}: --watch keeps its root on this machine (a local directory or "
+            "a mounted volume); a single run may use an s3:// or gs:// root (it runs on a local "
+            "mirror written back at its end), and so may a Kubeflow run")
 
 
 def check_required_inputs(node: Node, inputs: dict[str, Artifact | None], why: str) -> None:

@@ -2,6 +2,7 @@
 pipeline's compiled package with its data, root and serving directory in a bucket, and
 `starling serve --model-base-path s3://...` serving the pushed model."""
 
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -30,13 +31,16 @@ def test_the_storage_layer_round_trips_a_tree(bucket, tmp_path):
     (source / "a" / "b").mkdir(parents=True)
     (source / "top.txt").write_text("top")
     (source / "a" / "b" / "deep.bin").write_bytes(b"\0\1\2")
+    (source / "a" / "shard.gz").write_bytes(gzip.compress(b"rows"))  # copied as bytes, not re-zipped
     written = storage.upload_tree(str(source), f"{bucket}/x")
-    assert written == [f"{bucket}/x/a/b/deep.bin", f"{bucket}/x/top.txt"]
+    assert written == [f"{bucket}/x/a/b/deep.bin", f"{bucket}/x/a/shard.gz", f"{bucket}/x/top.txt"]
+    assert gzip.decompress(storage.read_bytes(f"{bucket}/x/a/shard.gz")) == b"rows"
     assert storage.child_names(f"{bucket}/x") == ["a", "top.txt"]
     assert storage.exists(f"{bucket}/x/a") and not storage.exists(f"{bucket}/nothing")
     assert storage.match(f"{bucket}/x/*.txt") == [(f"{bucket}/x/top.txt", 3)]
     storage.download_tree(f"{bucket}/x", str(tmp_path / "back"))
     assert (tmp_path / "back" / "a" / "b" / "deep.bin").read_bytes() == b"\0\1\2"
+    assert (tmp_path / "back" / "a" / "shard.gz").read_bytes() == (source / "a" / "shard.gz").read_bytes()
     storage.delete_tree(f"{bucket}/x")
     assert storage.list_files(f"{bucket}/x") == []
     # MLMD keeps URIs inside an object-store root relative to it, and leaves other URLs alone
@@ -100,6 +104,36 @@ def test_a_local_run_reads_its_input_from_s3_and_caches_on_the_same_data(bucket,
     assert run().status == "CACHED"
     storage.write_bytes(f"{bucket}/in/day-2/part.csv", b"a,b\n4,x\n5,y\n6,z\n")  # re-delivered
     assert run().status == "COMPLETE"
+
+
+def test_a_local_run_with_its_root_in_s3_leaves_it_there_and_another_machine_continues(
+        bucket, tmp_path, monkeypatch, capsys):
+    from pipelines.cli.main import main
+    from pipelines.runner.root_mirror import mirror_dir
+
+    storage.write_bytes(f"{bucket}/in/day-1/part.csv", b"a,b\n1,x\n2,y\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pipeline.py").write_text(
+        "from components import CsvExampleGen\nfrom pipelines import Pipeline\n"
+        "def create_pipeline(root: str = '', data_root: str = ''):\n"
+        "    return Pipeline('s3root', root, [CsvExampleGen(input_base=data_root, "
+        "pattern='day-{SPAN}/*.csv')])\n")
+    run = ["run", str(project / "pipeline.py"), "--param", f"root={bucket}/runs",
+           "--param", f"data_root={bucket}/in"]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "machine-1"))
+    assert main(run) == 0
+    assert f"Artifacts: {bucket}/runs" in capsys.readouterr().out
+    stored = [path[len(f"{bucket}/runs/"):] for path in storage.list_files(f"{bucket}/runs")]
+    assert "metadata.sqlite" in stored and any(p.startswith("CsvExampleGen/examples/") for p in stored)
+    assert not [p for p in stored if p.startswith((".tmp", "logs", ".starling-run"))]
+    assert not (Path.cwd() / "s3:").exists()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "machine-2"))  # an empty mirror
+    assert main(run) == 0
+    assert "CACHED" in capsys.readouterr().out
+    second = MetadataStore(sqlite_config(str(Path(mirror_dir(f"{bucket}/runs")) / "metadata.sqlite")))
+    assert [r.properties["n_cached"] for r in second.list_runs("s3root")] == [1, 0]
 
 
 def test_pushes_to_s3_take_new_versions_and_serving_mirrors_only_complete_ones(bucket, tmp_path):

@@ -187,11 +187,11 @@ def test_compile_and_submit_take_the_same_flags(project, tmp_path, capsys):
     assert "--metadata has a password in it" in capsys.readouterr().err
 
 
-def test_a_local_run_refuses_an_object_store_root_before_writing_anything(project, tmp_path,
-                                                                          monkeypatch, capsys):
+def test_a_watched_run_refuses_an_object_store_root_before_writing_anything(project, tmp_path,
+                                                                            monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["run", str(project / "pipeline.py"), "--param", "root=s3://bucket/runs"]) == 2
-    assert "root s3://bucket/runs: a local run keeps its artifacts" in capsys.readouterr().err
+    assert main(["run", str(project / "pipeline.py"), "--watch", "--param", "root=s3://bucket/runs"]) == 2
+    assert "root s3://bucket/runs: --watch keeps its root on this machine" in capsys.readouterr().err
     assert not (tmp_path / "s3:").exists()
 
 
