@@ -7,7 +7,9 @@ Nothing has to be exported before Starling runs. Importing `pipelines` (which `c
 - routes `tf.keras` to tf_keras (Keras 2), as TFT, TFMA and TFX user modules expect
   (`TF_USE_LEGACY_KERAS=1`);
 - makes any later `import keras_tuner` bind tf_keras;
-- quiets TensorFlow's C++ start-up log (`TF_CPP_MIN_LOG_LEVEL=2`, unless the user set it).
+- quiets TensorFlow's C++ start-up log (`TF_CPP_MIN_LOG_LEVEL=2`, unless the user set it);
+- defers Beam's BigQuery/Pub/Sub re-exports in `apache_beam.io` to their first use
+  (`beam_gcp.py`; `STARLING_BEAM_GCP_EAGER=1` turns that off).
 
 When TensorFlow was imported first, `tf.keras` is re-routed as long as it was not used yet; when
 Keras 3 is already bound (`tf.keras` used, or KerasTuner imported for Keras 3), importing Starling
@@ -25,6 +27,7 @@ import sys
 import tempfile
 from types import ModuleType
 
+from pipelines.environment.beam_gcp import install_beam_gcp_hook
 from pipelines.environment.keras_tuner_binding import install_import_hook, keras_tuner_bound_to_keras3
 
 LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
@@ -64,7 +67,7 @@ def _reroute_imported_tensorflow() -> None:
 
 
 def prepare_runtime() -> None:
-    """Sets up tf_keras, KerasTuner and quiet TensorFlow logs for this process (idempotent).
+    """Sets up tf_keras, KerasTuner, quiet TensorFlow logs and Beam's lazy GCP names (idempotent).
 
     Raises:
         KerasVersionError: `tf.keras` or KerasTuner was already bound to Keras 3.
@@ -76,6 +79,7 @@ def prepare_runtime() -> None:
     if keras_tuner_bound_to_keras3():
         raise KerasVersionError(_advice("keras_tuner was imported for Keras 3"))
     install_import_hook()
+    install_beam_gcp_hook()
 
 
 _CUDA_REGISTRATION_NOISE = re.compile(rb"Unable to register cu(FFT|DNN|BLAS) factory")
