@@ -32,10 +32,6 @@ class Interval:
     confidence: float
     samples: int
 
-    def text(self) -> str:
-        """`95% CI [-0.0310, +0.0040]`."""
-        return f"{self.confidence:.0%} CI [{self.low:+.4f}, {self.high:+.4f}]"
-
 
 def weighted_auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """ROC AUC per row of `weights` ([resamples, rows]); ties count one half. NaN without both classes."""

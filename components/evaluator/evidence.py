@@ -14,6 +14,7 @@ from typing import Any
 from components.evaluator import bootstrap, gates
 from components.evaluator.gate_settings import GateSettings
 from components.evaluator.scoring import ScoredExamples, SliceCounts, counts
+from pipelines.reports.evaluation import interval_suffix, interval_text
 
 _VALUE_ROLES = ("candidate", "baseline", "diff")
 
@@ -86,8 +87,7 @@ def gate_lines(summary: dict[str, Any]) -> str:
                 continue
             if not _is_gated(gated[name], item["columns"]):
                 continue
-            lines.append(f"{item['slice']}: {name} Δ {values['diff']:+.4f}, {interval['confidence']:.0%} CI "
-                         f"[{interval['low']:+.4f}, {interval['high']:+.4f}]")
+            lines.append(f"{item['slice']}: {name} Δ {values['diff']:+.4f}, {interval_text(interval)}")
     return "; ".join(lines)
 
 
@@ -111,10 +111,8 @@ def headline(summary: dict[str, Any]) -> str:
             continue
         text = f"{name} {values['candidate']:.4f}"
         if values.get("baseline") is not None:
-            interval = values.get("interval")
-            within = (f", {interval['confidence']:.0%} CI [{interval['low']:+.4f}, {interval['high']:+.4f}]"
-                      if interval else "")
-            text += f" vs baseline {values['baseline']:.4f} (Δ {values['diff']:+.4f}{within})"
+            text += (f" vs baseline {values['baseline']:.4f} "
+                     f"(Δ {values['diff']:+.4f}{interval_suffix(values.get('interval'))})")
         parts.append(text)
     skipped = len({item["slice"] for item in summary.get("not_judged", [])})
     if skipped:

@@ -8,7 +8,7 @@ from typing import Any
 
 from components.evaluator import plots
 from components.evaluator.config import BASELINE, CANDIDATE
-from pipelines.reports.evaluation import SUMMARY_FILE
+from pipelines.reports.evaluation import SUMMARY_FILE, interval_suffix
 
 METRICS_FILE = "metrics.json"
 OVERALL = "Overall"
@@ -133,10 +133,8 @@ def describe_failure(failure: dict[str, Any]) -> str:
     """`platform=web: auc 0.5312 (needs >= 0.55)`, with the interval of a change when there is one."""
     if failure["value"] is None:
         return f"slice {failure['slice']}: {failure['message']}"
-    interval = failure.get("interval")
-    within = (f", {interval['confidence']:.0%} CI [{interval['low']:+.4f}, {interval['high']:+.4f}]"
-              if interval else "")
-    return (f"{failure['slice']}: {failure['metric']} {failure['value']:.4g}{within} "
+    return (f"{failure['slice']}: {failure['metric']} {failure['value']:.4g}"
+            f"{interval_suffix(failure.get('interval'))} "
             f"(needs {failure['threshold']})")
 
 

@@ -25,6 +25,12 @@ def interval_text(interval: dict[str, Any] | None) -> str:
     return f"{interval['confidence']:.0%} CI [{interval['low']:+.4f}, {interval['high']:+.4f}]"
 
 
+def interval_suffix(interval: dict[str, Any] | None) -> str:
+    """`, 95% CI [-0.0310, +0.0040]` to follow a delta ("" without an interval)."""
+    text = interval_text(interval)
+    return f", {text}" if text else ""
+
+
 def metric_cell(values: dict[str, Any]) -> str:
     """One metric on one slice as every report shows it.
 
@@ -36,8 +42,7 @@ def metric_cell(values: dict[str, Any]) -> str:
     text = _fmt(values.get("candidate"))
     if "baseline" in values:
         delta = "-" if values.get("diff") is None else f"{values['diff']:+.4f}"
-        interval = interval_text(values.get("interval"))
-        text += f" (baseline {_fmt(values['baseline'])}, Δ {delta}{', ' + interval if interval else ''})"
+        text += f" (baseline {_fmt(values['baseline'])}, Δ {delta}{interval_suffix(values.get('interval'))})"
     if values.get("not_judged"):
         text += f" not judged: {values['not_judged']}"
     elif values.get("within_noise"):
@@ -132,9 +137,8 @@ class EvaluationReport(Report):
                  render_table(["SLICE", "EXAMPLES", *[m.upper() for m in self.metrics]], rows,
                               max_width=110)]
         for failure in self.summary.get("failures", []):
-            interval = interval_text(failure.get("interval"))
             parts.append(f"✗ {failure['metric']} on slice '{failure['slice']}' = {_fmt(failure['value'])}"
-                         f"{', ' + interval if interval else ''} (needs {failure['threshold']})")
+                         f"{interval_suffix(failure.get('interval'))} (needs {failure['threshold']})")
         skipped = self.summary.get("not_judged", [])
         if skipped:
             parts.append("Not judged:\n" + "\n".join(
