@@ -33,6 +33,8 @@ bench: install
 	$(PY) benchmarks/data_ingestion.py --update-readme
 	$(PY) benchmarks/transform_trainer.py --update-readme
 	$(PY) benchmarks/ctr_pipeline.py --update-readme
+	$(PY) benchmarks/node_floor.py --update-readme
+	$(PY) benchmarks/beam_imports.py --update-readme
 	$(UV) pip install --quiet --python $(PY) --no-deps -r requirements-bench.txt  # the baselines' scikit-learn
 	$(PY) benchmarks/model_quality.py --update-readme
 	$(PY) benchmarks/training_loop.py --update-readme
