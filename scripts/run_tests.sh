@@ -24,8 +24,17 @@ if [ "$status" -eq 0 ]; then
   # two workers, a test file each at a time: most e2e time is single-threaded Python in subprocesses
   run_pytest e2e -m "e2e and not flink and not objectstore" -q --durations=10 -n 2 --dist loadfile || status=1
 fi
+objectstore_build=""
+if [ "$status" -eq 0 ]; then  # SeaweedFS's first build (minutes, once per machine) overlaps the Flink layer, niced
+  nice -n 19 bash scripts/objectstore/install.sh > "$reports/objectstore-install.log" 2>&1 &
+  objectstore_build=$!
+fi
 if [ "$status" -eq 0 ]; then  # the local Flink cluster: needs Java 17 and Maven (tests/flink/conftest.py)
   run_pytest flink -m flink -q --durations=10 || status=1
+fi
+if [ -n "$objectstore_build" ] && ! wait "$objectstore_build"; then
+  cat "$reports/objectstore-install.log" >&2
+  status=1
 fi
 if [ "$status" -eq 0 ]; then  # SeaweedFS on 127.0.0.1: built with Go once (tests/objectstore/conftest.py)
   run_pytest objectstore -m objectstore -q --durations=10 || status=1
