@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.fixtures.make_targets import REPO, run_make_target
 
 
 def _settings() -> dict[str, str]:
@@ -21,19 +21,13 @@ def _settings() -> dict[str, str]:
             "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-def _make(target: str, timeout_s: int) -> None:
-    done = subprocess.run(["make", "-s", target], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout_s)
-    assert done.returncode == 0, f"make {target} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-
-
 @pytest.fixture(scope="session")
 def object_store():
     """The running store's AWS settings (also in os.environ for this process and its children),
     with one bucket for the session (`STARLING_TEST_BUCKET`)."""
     import boto3
 
-    _make("objectstore-up", timeout_s=2400)  # the first time builds SeaweedFS with Go
+    run_make_target("objectstore-up", timeout_s=2400)  # the first time builds SeaweedFS with Go
     settings = _settings()
     before = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
@@ -47,7 +41,7 @@ def object_store():
                 os.environ.pop(variable, None)
             else:
                 os.environ[variable] = value
-        _make("objectstore-down", timeout_s=120)
+        run_make_target("objectstore-down", timeout_s=120)
 
 
 @pytest.fixture
