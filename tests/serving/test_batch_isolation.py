@@ -1,10 +1,10 @@
-"""No client's input fails another client's request, though their examples share a model call.
+"""No client's input fails another client's request, even when their examples share a model call.
 
-Against a real `starling serve` process that batches (a 100 ms window, so concurrent requests
-share model calls): rounds of 2 bad and 6 good clients at once, over REST and gRPC. Bad inputs
-caught before batching (not a tf.Example, a wrong dtype, a string that is not UTF-8) and inputs
-only the model rejects (a model without a feature spec; a value count the spec leaves open) must
-fail alone, with 400 naming the field; every good request is answered.
+Against a real `starling serve` process that batches (a 100 ms window; concurrent requests share
+a model call while the model is busy): rounds of 2 bad and 6 good clients at once, over REST and
+gRPC. Bad inputs caught before batching (not a tf.Example, a wrong dtype, a string that is not
+UTF-8) and inputs only the model rejects (a model without a feature spec; a value count the spec
+leaves open) must fail alone, with 400 naming the field; every good request is answered.
 """
 
 from __future__ import annotations
