@@ -178,8 +178,10 @@ class _FunctionFingerprint:
             file = _source_file(target)
             if file is None or not is_project_file(file):
                 return
-            if file == self.home_file:
-                self.add_class(target) if inspect.isclass(target) else self.add_function(target)
+            if file == self.home_file and inspect.isclass(target):
+                self.add_class(target)
+            elif file == self.home_file:
+                self.add_function(target)
             else:
                 module = inspect.getmodule(target)
                 root = _import_root(module) if module is not None else None
