@@ -1,11 +1,14 @@
 """TFDV statistics without Beam, for splits that fit in memory.
 
 TFDV's Beam path costs seconds of pipeline start-up and per-element overhead even for a few
-thousand rows; its in-memory path (`stats_impl.generate_statistics_in_memory`, the one behind
-`generate_statistics_from_dataframe`) runs the same statistics generators over one Arrow record
-batch. Both give the same `DatasetFeatureStatisticsList`: counts exactly, moments up to float
-summation order (1e-12 relative), histograms and top values identical; only the order of
-equally frequent values in a rank histogram may differ.
+thousand rows; its in-memory generators (`stats_impl.get_generators(in_memory=True)`, the ones
+behind `generate_statistics_from_dataframe`) compute the same statistics from Arrow record
+batches. Here each split's gzipped TFRecords are decoded `_BATCH_ROWS` rows at a time
+(`components.tfrecord_batches`) and each batch is added to the generators' accumulators, so
+memory holds one batch and the accumulators. Both paths give the same
+`DatasetFeatureStatisticsList`: counts exactly, moments up to float summation order (1e-12
+relative), histograms and top values identical; only the order of equally frequent values in a
+rank histogram may differ.
 
 StatisticsGen takes this path when every split's files total at most `in_memory_limit_bytes`
 on disk, no sampling is asked for, and Beam runs in this process (DirectRunner); otherwise, or
@@ -19,7 +22,9 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-IN_MEMORY_LIMIT_BYTES = 64 * 1024 * 1024  # compressed TFRecords on disk; about 1M ctr rows
+from components.tfrecord_batches import matching_files, record_batches
+
+IN_MEMORY_LIMIT_BYTES = 64 * 1024 * 1024  # compressed TFRecords on disk; about 1.5M ctr rows
 _BATCH_ROWS = 65536
 
 
@@ -38,16 +43,28 @@ def fits_in_memory(file_patterns: Sequence[str], limit_bytes: int, beam_args: Se
 
 
 def statistics_in_memory(file_pattern: str, options: Any) -> Any:
-    """A split's DatasetFeatureStatisticsList, computed from its TFRecords in one record batch."""
-    import pyarrow as pa
-    from tensorflow_data_validation.statistics import stats_impl
-    from tfx_bsl.public import tfxio
+    """A split's DatasetFeatureStatisticsList, computed from its TFRecords a record batch at a time.
 
-    source = tfxio.TFExampleRecord(file_pattern=file_pattern, schema=options.schema,
-                                   telemetry_descriptors=["Starling", "StatisticsGen"])
-    batches = list(source.RecordBatches(tfxio.RecordBatchesOptions(
-        batch_size=_BATCH_ROWS, num_epochs=1, shuffle=False)))
-    tables = [pa.Table.from_batches([batch]) for batch in batches]  # columns may differ per batch
-    merged = pa.concat_tables(tables, promote=True).combine_chunks().to_batches() if tables else []
-    batch = merged[0] if merged else pa.RecordBatch.from_arrays([], names=[])
-    return stats_impl.generate_statistics_in_memory(batch, options)
+    Each batch is added to every statistics generator's accumulator as it is decoded, as TFDV's
+    Beam combiners do, so memory holds one batch and the accumulators, not the whole split.
+    """
+    from tensorflow_data_validation.statistics import stats_impl
+
+    generators = stats_impl.get_generators(options, in_memory=True)
+    accumulators = [generator.create_accumulator() for generator in generators]
+    for batch in record_batches(matching_files(file_pattern), options.schema, _BATCH_ROWS):
+        batch = _allowed_columns(batch, options.feature_allowlist)
+        accumulators = [generator.add_input(accumulator, batch)
+                        for generator, accumulator in zip(generators, accumulators, strict=True)]
+    return stats_impl.extract_statistics_output(accumulators, generators)
+
+
+def _allowed_columns(batch: Any, allowlist: Sequence[str] | None) -> Any:
+    """The batch's columns that the allowlist names (all without one), as TFDV selects them."""
+    import pyarrow as pa
+
+    if not allowlist:
+        return batch
+    present = [name for name in allowlist if name in batch.schema.names]
+    return pa.RecordBatch.from_arrays([batch.column(batch.schema.get_field_index(name)) for name in present],
+                                      present)

@@ -84,8 +84,10 @@ def record_chunks(paths: Iterable[str], batch_rows: int = BATCH_ROWS) -> Iterato
         yield chunk
 
 
-def record_batches(paths: Iterable[str], schema: Any, batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
+def record_batches(paths: Iterable[str], schema: Any | None, batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
     """Yields Arrow RecordBatches of the files' tf.Examples, in order, typed by the schema.
+
+    Without a schema, each batch's columns are those its examples have, typed as they come.
 
     Example:
         >>> for batch in record_batches(matching_files(pattern), schema):  # doctest: +SKIP
@@ -93,7 +95,7 @@ def record_batches(paths: Iterable[str], schema: Any, batch_rows: int = BATCH_RO
     """
     from tfx_bsl.coders import example_coder
 
-    decoder = example_coder.ExamplesToRecordBatchDecoder(schema.SerializeToString())
+    decoder = example_coder.ExamplesToRecordBatchDecoder(schema.SerializeToString() if schema else None)
     for chunk in record_chunks(paths, batch_rows):
         yield decoder.DecodeBatch(chunk)
 

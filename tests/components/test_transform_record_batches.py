@@ -1,0 +1,120 @@
+"""The batched TFRecord I/O under Transform's and StatisticsGen's in-memory paths
+(components/tfrecord_batches.py): what it writes, tf.data reads; what it reads, TFXIO reads; and
+statistics added a batch at a time equal TFDV's statistics of the whole split at once."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+from components import statistics_in_memory, tfrecord_batches
+from components.tfrecord_batches import matching_files, record_batches, record_chunks, write_records
+
+SCHEMA = """
+feature { name: "country" type: BYTES }
+feature { name: "age" type: INT }
+feature { name: "income" type: FLOAT }
+"""
+
+
+def _examples(count, seed=0):
+    """Serialized tf.Examples; about one in ten lacks `income`."""
+    import tensorflow as tf
+
+    random = np.random.default_rng(seed)
+    records = []
+    for index in range(count):
+        feature = {"country": tf.train.Feature(bytes_list=tf.train.BytesList(
+                       value=[[b"US", b"DE", b"FR", b"BR"][random.integers(4)]])),
+                   "age": tf.train.Feature(int64_list=tf.train.Int64List(
+                       value=[int(random.integers(18, 81))]))}
+        if index % 10:
+            feature["income"] = tf.train.Feature(float_list=tf.train.FloatList(value=[random.normal(50, 10)]))
+        records.append(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    return records
+
+
+def _schema():
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    return text_format.Parse(SCHEMA, schema_pb2.Schema())
+
+
+@pytest.fixture
+def split(tmp_path, monkeypatch):
+    """Two files of a split, 1,200 and 800 records; tiny read blocks, so records straddle blocks."""
+    monkeypatch.setattr(tfrecord_batches, "_BLOCK_BYTES", 777)
+    records = _examples(2000)
+    write_records(str(tmp_path / "data-00000.gz"), [records[:500], records[500:1200]])
+    write_records(str(tmp_path / "data-00001.gz"), [records[1200:]])
+    return str(tmp_path / "*.gz"), records
+
+
+def test_written_records_are_what_tf_data_reads(split):
+    import tensorflow as tf
+
+    pattern, records = split
+    dataset = tf.data.TFRecordDataset(matching_files(pattern), compression_type="GZIP")
+    assert [record.numpy() for record in dataset] == records
+
+
+def test_records_come_back_in_order_in_chunks_of_the_batch_size(split):
+    pattern, records = split
+    chunks = list(record_chunks(matching_files(pattern), batch_rows=300))
+    assert [len(chunk) for chunk in chunks] == [300] * 6 + [200]
+    assert [record for chunk in chunks for record in chunk] == records
+
+
+def test_record_batches_equal_tfxios_for_the_same_schema(split):
+    import pyarrow as pa
+    from tfx_bsl.public import tfxio
+
+    pattern, _ = split
+    source = tfxio.TFExampleRecord(file_pattern=pattern, schema=_schema())
+    expected = pa.Table.from_batches(source.RecordBatches(tfxio.RecordBatchesOptions(
+        batch_size=10_000, num_epochs=1, shuffle=False)))
+    batches = list(record_batches(matching_files(pattern), _schema(), batch_rows=700))
+    assert [batch.num_rows for batch in batches] == [700, 700, 600]
+    assert batches[0].schema.equals(source.ArrowSchema())
+    assert pa.Table.from_batches(batches).equals(expected)
+
+
+def test_a_file_cut_inside_a_record_is_named(tmp_path):
+    whole = tmp_path / "whole.gz"
+    write_records(str(whole), [_examples(10)])
+    cut = tmp_path / "cut.gz"
+    with gzip.open(cut, "wb") as target:
+        target.write(gzip.decompress(whole.read_bytes())[:-30])
+    with pytest.raises(ValueError, match=r"cut\.gz: the file ends inside a TFRecord"):
+        list(record_chunks([str(cut)]))
+
+
+def test_statistics_added_batch_by_batch_equal_one_batchs(split, monkeypatch):
+    import pyarrow as pa
+    import tensorflow_data_validation as tfdv
+    from tensorflow_data_validation.statistics import stats_impl
+
+    pattern, _ = split
+    options = tfdv.StatsOptions()
+    options.schema = _schema()
+    monkeypatch.setattr(statistics_in_memory, "_BATCH_ROWS", 300)
+    streamed = statistics_in_memory.statistics_in_memory(pattern, options)
+    [whole] = pa.Table.from_batches(list(record_batches(matching_files(pattern), options.schema))) \
+        .combine_chunks().to_batches()
+    expected = stats_impl.generate_statistics_in_memory(whole, options)
+    mine = {feature.path.step[0]: feature for feature in streamed.datasets[0].features}
+    theirs = {feature.path.step[0]: feature for feature in expected.datasets[0].features}
+    assert streamed.datasets[0].num_examples == expected.datasets[0].num_examples == 2000
+    assert sorted(mine) == sorted(theirs) == ["age", "country", "income"]
+    for name, feature in theirs.items():
+        kind = feature.WhichOneof("stats")
+        got, want = getattr(mine[name], kind), getattr(feature, kind)
+        assert got.common_stats == want.common_stats, name
+        if kind == "num_stats":
+            for moment in ("mean", "std_dev", "min", "max", "median"):
+                assert getattr(got, moment) == pytest.approx(getattr(want, moment), rel=1e-9), name
+            assert list(got.histograms) == list(want.histograms), name
+        else:
+            assert list(got.top_values) == list(want.top_values), name
+            assert got.unique == want.unique, name
