@@ -35,6 +35,8 @@ bench: install
 	$(PY) benchmarks/ctr_pipeline.py --update-readme
 	$(PY) benchmarks/node_floor.py --update-readme
 	$(PY) benchmarks/beam_imports.py --update-readme
+	bash benchmarks/peer_tfx.sh  # TFX 1.16 in benchmarks/.peer/tfx-venv, the taxi benchmark's peer
+	$(PY) benchmarks/taxi_peer.py --update-readme
 	$(UV) pip install --quiet --python $(PY) --no-deps -r requirements-bench.txt  # the baselines' scikit-learn
 	$(PY) benchmarks/model_quality.py --update-readme
 	$(PY) benchmarks/training_loop.py --update-readme
