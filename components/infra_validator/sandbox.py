@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from pipelines.runner.leftovers import record_directory, record_process_group
+from pipelines.warm import WarmProcess, worker_for_spawning
 
 SANDBOX_MODEL_NAME = "candidate"
 _SERVE = "import sys; from pipelines.cli.main import main; sys.exit(main())"
@@ -32,10 +33,12 @@ def free_port() -> int:
 class SandboxServer:
     """`starling serve` on a private copy of one SavedModel, as version 1 of `candidate`.
 
-    The server runs in its own process group with its own REST and gRPC ports and a temporary
-    model directory; leaving the context stops the whole group and removes the directory. Both
-    are recorded on the running execution (`pipelines.runner.leftovers`), so that if this
-    process is killed, recovery stops the server and removes the directory.
+    The server runs in its own process (a fork of the warm worker when the run is in one, so it
+    skips importing TensorFlow; a new interpreter otherwise) and process group, with its own
+    REST and gRPC ports and a temporary model directory; leaving the context stops the whole
+    group and removes the directory. Both are recorded on the running execution
+    (`pipelines.runner.leftovers`), so that if this process is killed, recovery stops the server
+    and removes the directory.
 
     Example:
         >>> with SandboxServer("model/Format-Serving") as sandbox:   # doctest: +SKIP
@@ -48,7 +51,7 @@ class SandboxServer:
         self.grpc_port = free_port()
         self.base = ""
         self.log_path = ""
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | WarmProcess | None = None
 
     @property
     def rest_url(self) -> str:
@@ -73,12 +76,18 @@ class SandboxServer:
     def _start(self) -> None:
         shutil.copytree(self.saved_model_dir, os.path.join(self.base, SANDBOX_MODEL_NAME, "1"))
         self.log_path = os.path.join(self.base, "server.log")
-        command = [sys.executable, "-c", _SERVE, "serve", "--model-base-path", self.base,
-                   "--port", str(self.rest_port), "--grpc-port", str(self.grpc_port), "--poll-seconds", "0.5"]
+        arguments = ["serve", "--model-base-path", self.base, "--port", str(self.rest_port),
+                     "--grpc-port", str(self.grpc_port), "--poll-seconds", "0.5"]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        warm_worker = worker_for_spawning()
         with open(self.log_path, "wb") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                             start_new_session=True)
+            if warm_worker:  # a fork of the worker this run came from: TensorFlow already imported
+                self._process = WarmProcess(warm_worker, arguments, log.fileno(), env=env)
+                print(f"sandbox model server: a fork of the warm worker (pid {self._process.pid})",
+                      file=sys.stderr, flush=True)  # the run's log, inside a run
+            else:
+                self._process = subprocess.Popen([sys.executable, "-c", _SERVE, *arguments], stdout=log,
+                                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
         # if this process dies (kill -9), recovery stops the server's group by this record
         record_process_group(self._process.pid, f"sandbox model server on ports {self.rest_port} "
                                                 f"and {self.grpc_port}")

@@ -20,6 +20,7 @@ _OPTIONAL_COMMANDS = (
     ("pipelines.cli.new_command", "add_new_command"),
     ("pipelines.cli.plan_command", "add_plan_command"),
     ("pipelines.cli.ui_command", "add_ui_command"),
+    ("pipelines.cli.warm_command", "add_warm_command"),
 )
 # Packages outside the framework (e.g. serving/) add commands through this entry-point group, so
 # `pipelines` never imports them.
@@ -51,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI; errors Starling raises on purpose print one line and exit with status 2."""
-    args = build_parser().parse_args(attach_beam_args(sys.argv[1:] if argv is None else argv))
+    command_line = attach_beam_args(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(command_line)
+    args.command_line = command_line  # what a warm worker is handed to run
     try:
         return int(args.handler(args) or 0)
     except StarlingError as error:

@@ -48,12 +48,20 @@ def add_run_command(subparsers: argparse._SubParsersAction) -> None:
                         help="keep polling the pipeline's ExampleGens and run when new data arrives")
     parser.add_argument("--interval", type=float, default=60.0, metavar="SECONDS",
                         help="seconds between polls with --watch (default 60)")
+    parser.add_argument("--warm", action="store_true",
+                        help="run in a fork of a warm worker that keeps TensorFlow, Beam, TFT, TFDV and "
+                             "TFMA imported (started on first use; stops after 15 min idle); same "
+                             "results as a cold run")
     add_beam_arguments(parser)
     parser.set_defaults(handler=run_pipeline_file)
 
 
 def run_pipeline_file(args: argparse.Namespace) -> int:
     """Loads and runs the file (or watches it); exit status 0 when every node completed or was cached."""
+    if args.warm:
+        from pipelines.warm import run_warm
+
+        return run_warm([argument for argument in args.command_line if argument != "--warm"])
     pipeline = load_pipeline(args.pipeline_file, parse_params(args.param))
     beam_args = beam_args_from(args)
     if beam_args is not None:
