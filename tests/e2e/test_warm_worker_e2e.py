@@ -13,14 +13,13 @@ import os
 import re
 import shutil
 import struct
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from pipelines.metadata import MetadataStore, sqlite_config
 from tests.e2e.test_new_projects_e2e import CLEAN_ENV, STARLING
-from tests.pipelines.warm_worker_fixture import run_cli, stop_workers
+from tests.pipelines.warm_worker_fixture import private_workers_env, run_cli, stop_workers
 
 pytestmark = pytest.mark.e2e
 PARAMS = ["--param", "train_steps=40", "--param", "eval_steps=5", "--param", "min_auc=0.3",
@@ -125,11 +124,10 @@ def _metrics(evaluation_dir: Path) -> dict[str, float]:
 
 
 def test_a_warm_run_has_the_cold_runs_cache_keys_and_artifacts_and_its_sandbox_is_a_fork(tmp_path):
-    workers = tempfile.mkdtemp(prefix="sw", dir="/tmp")  # a short path: Unix sockets allow 107 bytes
     # One string hash seed for both: TFT and Keras name graph nodes in set order, so two cold
     # processes with different seeds write differently named (equivalent) graphs; a worker's forks
     # all have the seed the worker started with.
-    env = dict(CLEAN_ENV, XDG_RUNTIME_DIR=workers, PYTHONHASHSEED="0")
+    env = dict(CLEAN_ENV, XDG_RUNTIME_DIR=private_workers_env()["XDG_RUNTIME_DIR"], PYTHONHASHSEED="0")
     run_cli([STARLING, "new", "cold", "--template", "ctr"], tmp_path, env)
     cold_project, warm_project = tmp_path / "cold", tmp_path / "warm"
     run_cli([os.path.join(os.path.dirname(STARLING), "python"), "data_generator.py", "--out", "data/ctr",

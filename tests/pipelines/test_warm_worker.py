@@ -115,9 +115,13 @@ def test_an_idle_worker_stops_by_itself_and_removes_its_socket(tmp_path):
     _write(tmp_path, {**TAXI_MODULES, "pipeline.py": TAXI_PIPELINE})
     assert "starting a warm worker" in _warm_run(tmp_path, env)
     [pid] = worker_pids(env)
-    wait_gone(pid, seconds=30)
-    assert not _files_of(env) and not any(name.endswith(".sock") for name in os.listdir(_workers_dir(env)))
-    assert "no warm worker is running" in run_cli([STARLING, "warm", "status"], tmp_path, env)
+    try:
+        wait_gone(pid, seconds=30)
+        left = os.listdir(_workers_dir(env))
+        assert not _files_of(env) and not any(name.endswith(".sock") for name in left), left
+        assert "no warm worker is running" in run_cli([STARLING, "warm", "status"], tmp_path, env)
+    finally:
+        stop_workers(env)
 
 
 def test_a_worker_of_older_code_is_retired_when_a_new_one_starts(tmp_path, monkeypatch):
@@ -132,3 +136,4 @@ def test_a_worker_of_older_code_is_retired_when_a_new_one_starts(tmp_path, monke
         assert older.wait(timeout=10) == -signal.SIGTERM
     finally:
         older.kill()
+        stop_workers(env)

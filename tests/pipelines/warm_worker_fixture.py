@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,11 +38,13 @@ def worker_pids(env: dict[str, str]) -> list[int]:
 
 
 def stop_workers(env: dict[str, str]) -> None:
-    """Stops the workers of that environment's XDG_RUNTIME_DIR and waits until they are gone."""
+    """Stops the workers of that environment's XDG_RUNTIME_DIR, waits until they are gone and
+    removes the directory."""
     pids = worker_pids(env)
     subprocess.run([STARLING, "warm", "stop"], env=env, capture_output=True, timeout=60, check=True)
     for pid in pids:
         wait_gone(pid)
+    shutil.rmtree(env["XDG_RUNTIME_DIR"], ignore_errors=True)
 
 
 def wait_gone(pid: int, seconds: float = 60) -> None:
