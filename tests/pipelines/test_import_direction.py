@@ -26,6 +26,7 @@ MAY_IMPORT = {
     "pipelines.kubeflow": {"pipelines.dsl", "pipelines.runner", "pipelines.metadata", "pipelines.caching",
                            "pipelines.storage"},
     "pipelines.reports": {"pipelines.metadata"},
+    "pipelines.warm": {"pipelines.dsl", "pipelines.environment", "pipelines.cli"},
     # the package's own exports
     "pipelines": {"pipelines.dsl", "pipelines.runner", "pipelines.resolvers", "pipelines.environment"},
 }
