@@ -16,7 +16,13 @@ from types import FrameType
 from typing import Any
 
 from pipelines.errors import StarlingError
-from pipelines.warm.location import WorkerFiles, code_digest, retire_stale_workers, worker_key
+from pipelines.warm.location import (
+    WorkerFiles,
+    code_digest,
+    remove_leftovers,
+    retire_stale_workers,
+    worker_key,
+)
 from pipelines.warm.wire import WorkerGone, receive_message, send_message
 
 DEFAULT_IDLE_SECONDS = 900.0
@@ -81,6 +87,7 @@ def connect_to_worker(files: WorkerFiles, code: str) -> socket.socket:
                                     f"see {files.log}")
             if files.read_record() is not None and (connection := _connect(files.socket)) is not None:
                 retire_stale_workers(code)
+                remove_leftovers(files.directory, time.time())
                 return connection
             time.sleep(0.1)
     raise StarlingError(f"the warm worker did not start within {START_SECONDS:g} s; see {files.log}")

@@ -126,3 +126,19 @@ def retire_stale_workers(code: str) -> list[int]:
                 continue
             retired.append(int(record["pid"]))
     return retired
+
+
+LEFTOVER_SECONDS = 86400.0
+
+
+def remove_leftovers(directory: str, now: float) -> list[str]:
+    """Removes the lock and log files of workers that are gone, untouched for a day; their names."""
+    alive = {files.key for files in running_workers()}
+    removed = []
+    for name in os.listdir(directory):
+        key, _, suffix = name.partition(".")
+        path = os.path.join(directory, name)
+        if suffix in ("lock", "log") and key not in alive and now - os.path.getmtime(path) > LEFTOVER_SECONDS:
+            os.remove(path)
+            removed.append(name)
+    return removed

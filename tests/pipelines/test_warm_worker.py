@@ -8,11 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from pipelines.metadata import MetadataStore, sqlite_config
-from pipelines.warm.location import WorkerFiles, retire_stale_workers
+from pipelines.warm.location import WorkerFiles, remove_leftovers, retire_stale_workers
 from pipelines.warm.wire import receive_message, send_message
 from tests.pipelines.test_cache_keys import TAXI_MODULES, TAXI_PIPELINE, _write
 from tests.pipelines.test_signals import PIPELINE as SLOW_PIPELINE
@@ -137,3 +139,14 @@ def test_a_worker_of_older_code_is_retired_when_a_new_one_starts(tmp_path, monke
     finally:
         older.kill()
         stop_workers(env)
+
+
+def test_files_of_workers_gone_for_a_day_are_removed_and_others_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    directory = WorkerFiles.for_key("a" * 16).directory
+    for name in ("old.lock", "old.log", "new.lock", "other.txt"):
+        (Path(directory) / name).write_text("")
+    os.utime(Path(directory) / "old.lock", (0, 0))
+    os.utime(Path(directory) / "old.log", (0, 0))
+    assert sorted(remove_leftovers(directory, now=time.time())) == ["old.lock", "old.log"]
+    assert sorted(os.listdir(directory)) == ["new.lock", "other.txt"]
