@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.artifact_io import examples_file_pattern
 from components.beam import new_pipeline
@@ -15,6 +15,11 @@ from pipelines import Input, Output, Parameter, component
 from pipelines.artifacts import SERVING_MODEL_DIR, Examples, Model, ModelBlessing, ModelEvaluation
 from pipelines.reports.evaluation import EvaluationReport
 
+if TYPE_CHECKING:
+    from components.evaluator.predictions import PredictionsByRow
+
+_KEPT_PREDICTIONS = "predictions_per_row"  # under the output, removed once read
+
 
 def _saved_model(model: Model) -> str:
     path = os.path.join(model.uri, SERVING_MODEL_DIR)
@@ -23,32 +28,73 @@ def _saved_model(model: Model) -> str:
     return path
 
 
-def run_tfma(examples_pattern: str, candidate: str, baseline: str | None, eval_config: Any,
-             output_path: str) -> None:
-    """Runs TFMA on Beam over gzipped tf.Example files, writing its output to `output_path`."""
+def _serving_models(eval_config: Any) -> Any:
+    """A copy whose model specs without a type are TF_GENERIC: TFMA loads each model once.
+
+    Without a type TFMA loads every model as Keras in the driver to learn it (then loads it
+    again in its workers). Starling's models are served through a signature, which TFMA calls
+    the same way for Keras and generic SavedModels. A config that asks for the metrics compiled
+    into the model (`options.include_default_metrics`) keeps TFMA's way: only a Keras model
+    has them.
+    """
     import tensorflow_model_analysis as tfma
+
+    config = tfma.EvalConfig()
+    config.CopyFrom(eval_config)
+    if not config.options.include_default_metrics.value:
+        for spec in config.model_specs:
+            spec.model_type = spec.model_type or tfma.constants.TF_GENERIC
+    return config
+
+
+def run_tfma(examples_pattern: str, candidate: str, baseline: str | None, eval_config: Any,
+             output_path: str) -> PredictionsByRow:
+    """Runs TFMA on Beam over gzipped tf.Example files, writing its output to `output_path`.
+
+    Each model is loaded once, by TFMA's workers, and both models run in the same pass.
+
+    Returns:
+        The models' predictions per eval row, as TFMA computed them (for the gates).
+    """
+    import tensorflow as tf
+    import tensorflow_model_analysis as tfma
+    from tensorflow_model_analysis.extractors.unbatch_extractor import UNBATCH_EXTRACTOR_STAGE_NAME
     from tfx_bsl.public import tfxio
 
+    from components.evaluator.predictions import PredictionsByRow, keep_predictions
+
+    config = _serving_models(eval_config)
+    models = [(path, name) for path, name in ((candidate, eval_configs.CANDIDATE),
+                                              (baseline, eval_configs.BASELINE)) if path]
     # include_default_metrics=False: the metrics compiled into a Keras model are not recomputed
     # (through Keras they more than double TFMA's time, and they duplicate the configured ones)
     shared_models = [tfma.default_eval_shared_model(
-        eval_saved_model_path=path, eval_config=eval_config, model_name=name, include_default_metrics=False)
-        for path, name in ((candidate, eval_configs.CANDIDATE), (baseline, eval_configs.BASELINE)) if path]
+        eval_saved_model_path=path, eval_config=config, model_name=name, include_default_metrics=False)
+        for path, name in models]
+    spec = next(spec for spec in config.model_specs if not spec.is_baseline)
+    kept = os.path.join(output_path, _KEPT_PREDICTIONS)
+    extractors = tfma.default_extractors(eval_shared_model=shared_models, eval_config=config)
+    unbatch = next(index for index, extractor in enumerate(extractors)
+                   if extractor.stage_name == UNBATCH_EXTRACTOR_STAGE_NAME)
+    extractors.insert(unbatch, keep_predictions([name for _, name in models], spec.prediction_key, kept))
     source = tfxio.TFExampleRecord(file_pattern=examples_pattern,
                                    raw_record_column_name=tfma.ARROW_INPUT_COLUMN)
     with new_pipeline() as pipeline:
         _ = (pipeline
              | "ReadExamples" >> source.BeamSource()
              | "Evaluate" >> tfma.ExtractEvaluateAndWriteResults(
-                 eval_shared_model=shared_models, eval_config=eval_config, output_path=output_path))
+                 eval_shared_model=shared_models, eval_config=config, extractors=extractors,
+                 output_path=output_path))
+    found = PredictionsByRow.read(kept, len(models))
+    if tf.io.gfile.exists(kept):
+        tf.io.gfile.rmtree(kept)
+    return found
 
 
-def _score(examples_pattern: str, config: Any, candidate: str,
-           baseline: str | None) -> scoring.ScoredExamples:
+def _score(examples_pattern: str, config: Any, predict: PredictionsByRow) -> scoring.ScoredExamples:
     spec = next(spec for spec in config.model_specs if not spec.is_baseline)
     columns = {column for slicing in config.slicing_specs for column in spec_columns(slicing)}
-    return scoring.score_examples(examples_pattern, spec.label_key, columns, candidate, baseline,
-                                  spec.prediction_key)
+    return scoring.score_examples(examples_pattern, spec.label_key, columns, predict)
 
 
 def _record(summary: dict[str, Any], evaluation: ModelEvaluation, blessing: ModelBlessing) -> bool:
@@ -100,11 +146,11 @@ def evaluator(examples: Input[Examples], model: Input[Model], evaluation: Output
     config = eval_configs.fit_to_models(eval_configs.as_eval_config(eval_config), has_baseline)
     pattern = examples_file_pattern(examples, example_split)
     candidate_path, baseline_path = _saved_model(model), _saved_model(baseline) if baseline else None
-    run_tfma(pattern, candidate_path, baseline_path, config, evaluation.uri)
+    predicted = run_tfma(pattern, candidate_path, baseline_path, config, evaluation.uri)
     summary = results.summarize(evaluation.uri, min_slice_size, has_baseline)
     settings = gate_settings(eval_config, config, min_slice_size)
-    evidence.attach_evidence(summary, _score(pattern, config, candidate_path, baseline_path),
-                             list(config.slicing_specs), settings)
+    evidence.attach_evidence(summary, _score(pattern, config, predicted), list(config.slicing_specs),
+                             settings)
     evidence.judge_summary(summary, settings)
     summary["candidate_model_id"] = model.id
     summary["baseline_model_id"] = baseline.id if baseline is not None else None

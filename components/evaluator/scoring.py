@@ -1,15 +1,17 @@
-"""The eval examples scored row by row: labels, slice values and each model's predictions.
+"""The eval examples row by row: labels, slice values and each model's predictions.
 
 TFMA computes the sliced metrics; this is what it does not keep and the gates need: how many
 positives and negatives each slice holds (so a slice too small to judge is not judged), and the
 candidate's and baseline's predictions on the same rows (so their difference can be bootstrapped
-pairwise). Rows are sliced by the eval config's slicing specs, as TFMA slices them.
+pairwise). Rows are sliced by the eval config's slicing specs, as TFMA slices them; the
+predictions are TFMA's own (see `components.evaluator.predictions`), no model runs here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import glob
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -79,33 +81,23 @@ def _feature_text(feature: Any) -> str | None:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def _predictor(saved_model_path: str, prediction_key: str) -> Any:
-    import tensorflow as tf
+def score_examples(file_pattern: str, label_key: str, slice_columns: set[str],
+                   predict: Callable[[list[bytes]], np.ndarray]) -> ScoredExamples:
+    """Reads gzipped tf.Examples in file order and pairs each with its predictions.
 
-    signature = tf.saved_model.load(saved_model_path).signatures["serving_default"]
-    [input_name] = signature.structured_input_signature[1]  # TFX's `examples`, or the argument's name
-
-    def predict(batch: list[bytes]) -> np.ndarray:
-        outputs = signature(**{input_name: tf.constant(batch)})
-        key = prediction_key or next(iter(outputs))
-        return np.asarray(outputs[key]).reshape(len(batch), -1)[:, 0]
-
-    return predict
-
-
-def score_examples(file_pattern: str, label_key: str, slice_columns: set[str], candidate: str,
-                   baseline: str | None, prediction_key: str = "") -> ScoredExamples:
-    """Reads gzipped tf.Examples and scores each with the candidate (and baseline) SavedModel.
-
-    Both models see the same rows in the same order, so their predictions pair up.
+    Args:
+        file_pattern: The eval split's files (read sorted, so rows keep one order).
+        label_key: The label feature.
+        slice_columns: The features the slices are made of.
+        predict: The predictions of a batch of serialized examples, [rows, models]: the
+            candidate's first, then the baseline's (e.g. `predictions.PredictionsByRow`).
     """
     import tensorflow as tf
 
     files = sorted(glob.glob(file_pattern))
-    predictors = [_predictor(path, prediction_key) for path in (candidate, baseline) if path]
     labels: list[float] = []
     columns: dict[str, list[str | None]] = {column: [] for column in slice_columns}
-    predictions: list[list[np.ndarray]] = [[] for _ in predictors]
+    predictions: list[np.ndarray] = []
     for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(BATCH):
         records = list(batch.numpy())
         for record in records:
@@ -113,9 +105,8 @@ def score_examples(file_pattern: str, label_key: str, slice_columns: set[str], c
             labels.append(float(_feature_text(features[label_key]) or 0) if label_key in features else 0.0)
             for column in slice_columns:
                 columns[column].append(_feature_text(features[column]) if column in features else None)
-        for predict, found in zip(predictors, predictions, strict=True):
-            found.append(predict(records))
-    joined = [np.concatenate(found) if found else np.zeros(0) for found in predictions]
+        predictions.append(predict(records))
+    joined = np.concatenate(predictions) if predictions else predict([])
     values = np.asarray(labels)
-    return ScoredExamples(values > 0.5, columns, joined[0], joined[1] if len(joined) > 1 else None,
+    return ScoredExamples(values > 0.5, columns, joined[:, 0], joined[:, 1] if joined.shape[1] > 1 else None,
                           bool(np.isin(values, (0.0, 1.0)).all()))

@@ -1,0 +1,131 @@
+"""Each model's prediction per eval row, as TFMA computed it, kept for the gates.
+
+TFMA runs every model over every row to compute its metrics, then forgets the rows. The gates
+need those predictions again (counts of predicted positives, the paired bootstrap), so a
+pass-through extractor placed before TFMA's unbatching writes a digest of each serialized
+example beside the models' predictions (one file per Beam bundle, in the fused stage that ran
+the models: no stage of its own). Reading the eval files again then pairs every row with its
+predictions without running a model a second time. Identical rows share a digest, and having
+the same bytes they have the same predictions too.
+
+    >>> extractor = keep_predictions(["candidate", "baseline"], "", "/tmp/eval/predictions")  # doctest: +SKIP
+    >>> lookup = PredictionsByRow.read("/tmp/eval/predictions", models=2)  # doctest: +SKIP
+    >>> lookup(serialized_examples)          # [rows, models]: candidate, baseline  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+
+STAGE_NAME = "KeepPredictionsPerRow"
+_DIGEST_BYTES = 16
+_SUFFIX = ".npz"
+
+
+def digest(record: bytes) -> bytes:
+    """A short digest of one serialized example, its key in the kept predictions."""
+    return hashlib.blake2b(record, digest_size=_DIGEST_BYTES).digest()
+
+
+def first_column(outputs: Any, prediction_key: str, rows: int) -> np.ndarray:
+    """The prediction per row: `prediction_key`'s output (else the first), its first column."""
+    if isinstance(outputs, dict):
+        outputs = outputs[prediction_key or next(iter(outputs))]
+    return np.asarray(outputs, dtype=np.float64).reshape(rows, -1)[:, 0]
+
+
+def _batch_arrays(extract: dict[str, Any], model_names: list[str],
+                  prediction_key: str) -> tuple[np.ndarray, np.ndarray]:
+    from tensorflow_model_analysis import constants
+
+    records = np.asarray(extract[constants.INPUT_KEY], dtype=object).reshape(-1)
+    predictions = extract[constants.PREDICTIONS_KEY]
+    per_model = [predictions[name] for name in model_names] if len(model_names) > 1 else [predictions]
+    # V (raw bytes), not S: NumPy strips an S value's trailing zero bytes
+    digests = np.asarray([digest(record) for record in records], dtype=f"V{_DIGEST_BYTES}")
+    return digests, np.stack([first_column(outputs, prediction_key, len(records)) for outputs in per_model],
+                             axis=1)
+
+
+class _WritePredictions(beam.DoFn):
+    """Writes each bundle's predictions to one .npz file (renamed into place once complete)."""
+
+    def __init__(self, directory: str, model_names: list[str], prediction_key: str) -> None:
+        super().__init__()
+        self._directory = directory
+        self._model_names = model_names
+        self._prediction_key = prediction_key
+        self._batches: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def start_bundle(self) -> None:
+        self._batches = []
+
+    def process(self, extract: dict[str, Any]) -> list[dict[str, Any]]:
+        self._batches.append(_batch_arrays(extract, self._model_names, self._prediction_key))
+        return [extract]
+
+    def finish_bundle(self) -> None:
+        import uuid
+
+        import tensorflow as tf
+
+        if not self._batches:
+            return
+        buffer = io.BytesIO()
+        np.savez(buffer, digests=np.concatenate([digests for digests, _ in self._batches]),
+                 predictions=np.concatenate([found for _, found in self._batches]))
+        name = uuid.uuid4().hex
+        tf.io.gfile.makedirs(self._directory)
+        partial = f"{self._directory}/{name}.partial"
+        with tf.io.gfile.GFile(partial, "wb") as target:
+            target.write(buffer.getvalue())
+        tf.io.gfile.rename(partial, f"{self._directory}/{name}{_SUFFIX}", overwrite=True)
+        self._batches = []
+
+
+def keep_predictions(model_names: list[str], prediction_key: str, directory: str) -> Any:
+    """A TFMA extractor that passes batched extracts through and writes their predictions.
+
+    Args:
+        model_names: The models in the eval config's order (one name: TFMA keys no dict by it).
+        prediction_key: The output holding the prediction when a model has several.
+        directory: Where the files of predictions go (read with `PredictionsByRow.read`).
+    """
+    import tensorflow_model_analysis as tfma
+
+    writer = _WritePredictions(directory, model_names, prediction_key)
+    return tfma.extractors.Extractor(stage_name=STAGE_NAME, ptransform=beam.ParDo(writer))
+
+
+class PredictionsByRow:
+    """The kept predictions, looked up by serialized example."""
+
+    def __init__(self, by_digest: dict[bytes, np.ndarray], models: int) -> None:
+        self._by_digest = by_digest
+        self.models = models
+
+    @classmethod
+    def read(cls, directory: str, models: int) -> PredictionsByRow:
+        """Reads what `keep_predictions` wrote to `directory` for `models` models."""
+        import tensorflow as tf
+
+        by_digest: dict[bytes, np.ndarray] = {}
+        for path in tf.io.gfile.glob(f"{directory}/*{_SUFFIX}"):
+            with tf.io.gfile.GFile(path, "rb") as source:
+                batch = np.load(io.BytesIO(source.read()))
+            by_digest.update(zip(batch["digests"].tolist(), batch["predictions"], strict=True))
+        return cls(by_digest, models)
+
+    def __call__(self, records: list[bytes]) -> np.ndarray:
+        """The predictions of `records` in their order: [rows, models] (candidate first)."""
+        try:
+            found = [self._by_digest[digest(record)] for record in records]
+        except KeyError:
+            raise ValueError("an eval example has no prediction kept from TFMA's run: the eval files "
+                             "changed while the Evaluator ran") from None
+        return np.stack(found) if found else np.zeros((0, self.models))
