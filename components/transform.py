@@ -43,14 +43,15 @@ def _transform_in_memory(preprocessing_fn: Callable, schema: Any, examples: Exam
     from components import transform_in_memory
 
     adapter = _adapter_config(schema, examples_file_pattern(examples, analyze[0]))
-    transform_in_memory.analyze(preprocessing_fn, schema, adapter,
-                                [examples_file_pattern(examples, split) for split in analyze],
-                                graph_dir, current_execution().temp_dir)
+    patterns = {split: examples_file_pattern(examples, split) for split in {*analyze, *transform}}
+    copies = transform_in_memory.analyze(preprocessing_fn, schema, adapter,
+                                         {split: patterns[split] for split in analyze},
+                                         graph_dir, current_execution().temp_dir)
     transformer = transform_in_memory.BatchTransformer(graph_dir, adapter)
     for split in transform:
         os.makedirs(output.split_uri(split), exist_ok=True)
-        transform_in_memory.transform_split(transformer, schema, examples_file_pattern(examples, split),
-                                            output.split_uri(split))
+        batches = transform_in_memory.raw_batches(patterns[split], schema, copies.get(split))
+        transform_in_memory.transform_split(transformer, batches, output.split_uri(split))
     _write_raw_metadata(schema, graph_dir)
 
 

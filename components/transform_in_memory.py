@@ -5,11 +5,14 @@ transformed split record by record through `WriteToTFRecord`; at a million rows 
 took most of Transform's time, not TFT's analysis. Here:
 
 - analysis still runs on Beam (TFT's analyzers are Beam transforms), fed record batches of
-  `BATCH_ROWS` rows that a Beam step decodes from the files directly;
+  `BATCH_ROWS` rows that a Beam step decodes from the files directly; that step also keeps the
+  decoded batches as Arrow IPC files in the execution's scratch directory, since decoding
+  tf.Examples (about 8 us a row) is the largest cost left;
 - each split is then transformed outside Beam by TFT's own per-batch code (the DoFn and the
-  tensors-to-Arrow conversion `TransformDataset` runs), one record batch at a time, encoded by
-  tfx-bsl's `RecordBatchToExamples` and written as one gzipped TFRecord file per split, in the
-  order of the input records.
+  tensors-to-Arrow conversion `TransformDataset` runs), one record batch at a time (an analyzed
+  split's from those copies, others decoded afresh), encoded by tfx-bsl's
+  `RecordBatchToExamples` and written as one gzipped TFRecord file per split, in the order of
+  the input records.
 
 The transformed tf.Examples hold the features the Beam path writes, in the order of the input
 records (the Beam path's order follows its bundles), and the vocabularies are the same files
@@ -26,7 +29,7 @@ or on a cluster runner, TFT's Beam path (`components.transform`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from components.artifact_io import EXAMPLES_FILE_PREFIX
@@ -34,21 +37,82 @@ from components.beam import new_pipeline
 from components.tfrecord_batches import BATCH_ROWS, matching_files, record_batches, write_records
 
 OUTPUT_FILE = f"{EXAMPLES_FILE_PREFIX}-00000-of-00001.gz"
+DECODED_DIR = "decoded"
 
 
-def analyze(preprocessing_fn: Callable, schema: Any, adapter: Any, file_patterns: Sequence[str],
-            graph_dir: str, temp_dir: str) -> None:
-    """Runs TFT's analysis of the files' examples on Beam and writes the transform graph to `graph_dir`."""
+def analyze(preprocessing_fn: Callable, schema: Any, adapter: Any, file_patterns: Mapping[str, str],
+            graph_dir: str, temp_dir: str) -> dict[str, list[str]]:
+    """Runs TFT's analysis of the splits' examples on Beam and writes the transform graph to `graph_dir`.
+
+    Args:
+        preprocessing_fn: The user's function.
+        schema: The raw examples' schema.
+        adapter: Their TensorAdapterConfig.
+        file_patterns: Split name -> its files' pattern, for the splits to analyze.
+        graph_dir: Where the transform graph goes.
+        temp_dir: Scratch space: TFT's, and the decoded copies of the analyzed files.
+
+    Returns:
+        Split name -> the decoded copies of its files (Arrow IPC streams), in file order: the
+        transform step reads them instead of decoding the files a second time.
+    """
     import apache_beam as beam
     import tensorflow_transform.beam as tft_beam
 
-    paths = [path for pattern in file_patterns for path in matching_files(pattern)]
+    copies = {split: [os.path.join(temp_dir, DECODED_DIR, split, f"{index:05d}.arrow")
+                      for index, _ in enumerate(matching_files(pattern))]
+              for split, pattern in file_patterns.items()}
+    files = [(path, copy) for split, pattern in file_patterns.items()
+             for path, copy in zip(matching_files(pattern), copies[split], strict=True)]
+    for split in file_patterns:
+        _make_dirs(os.path.join(temp_dir, DECODED_DIR, split))
     with new_pipeline() as pipeline, tft_beam.Context(temp_dir=temp_dir):
         batches = (pipeline
-                   | "Files" >> beam.Create(paths)
-                   | "Read" >> beam.FlatMap(lambda path: record_batches([path], schema, BATCH_ROWS)))
+                   | "Files" >> beam.Create(files)
+                   | "Read" >> beam.FlatMap(_decoded_keeping_copy, schema, adapter.arrow_schema))
         transform_fn = (batches, adapter) | "Analyze" >> tft_beam.AnalyzeDataset(preprocessing_fn)
         _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(graph_dir)
+    return copies
+
+
+def _make_dirs(path: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    if not FileSystems.exists(path):
+        FileSystems.mkdirs(path)
+
+
+def _decoded_keeping_copy(file: tuple[str, str], schema: Any, arrow_schema: Any) -> Iterator[Any]:
+    """Yields a file's record batches, writing them to its copy as an Arrow IPC stream.
+
+    `file` is (TFRecord path, copy path); the copy is renamed into place once whole.
+    """
+    import pyarrow as pa
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    path, copy = file
+    partial = f"{copy}.partial"
+    with FileSystems.create(partial, compression_type=CompressionTypes.UNCOMPRESSED) as sink, \
+            pa.ipc.new_stream(sink, arrow_schema) as writer:
+        for batch in record_batches([path], schema, BATCH_ROWS):
+            writer.write_batch(batch)
+            yield batch
+    FileSystems.rename([partial], [copy])
+
+
+def raw_batches(file_pattern: str, schema: Any, copies: Sequence[str] | None) -> Iterator[Any]:
+    """A split's raw record batches in file order: from its decoded copies when analysis made them."""
+    import pyarrow as pa
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    if copies is None:
+        yield from record_batches(matching_files(file_pattern), schema, BATCH_ROWS)
+        return
+    for copy in copies:
+        with FileSystems.open(copy, compression_type=CompressionTypes.UNCOMPRESSED) as source:
+            yield from pa.ipc.open_stream(source)
 
 
 class BatchTransformer:
@@ -105,10 +169,7 @@ def _columns_by_name(batch: Any) -> Any:
                                       names=names)
 
 
-def transform_split(transformer: BatchTransformer, schema: Any, file_pattern: str, output_dir: str) -> int:
-    """Transforms one split's files into `output_dir`/OUTPUT_FILE a batch at a time; returns the rows."""
-    def transformed() -> Iterator[list[bytes]]:
-        for batch in record_batches(matching_files(file_pattern), schema, BATCH_ROWS):
-            yield transformer.examples(batch)
-
-    return write_records(os.path.join(output_dir, OUTPUT_FILE), transformed())
+def transform_split(transformer: BatchTransformer, batches: Iterable[Any], output_dir: str) -> int:
+    """Transforms a split's raw record batches into `output_dir`/OUTPUT_FILE, in order; returns the rows."""
+    return write_records(os.path.join(output_dir, OUTPUT_FILE),
+                         (transformer.examples(batch) for batch in batches))
