@@ -37,11 +37,19 @@ def _inferred_layout(columns: list[str]) -> Any:
     return arguments
 
 
+def _inferred_layout_here(columns: list[str]) -> Any:
+    """The same typing of every column over the whole input, computed in this process."""
+    def local_arguments(paths: list[str]) -> tuple:
+        counts = csv_rows.sum_counts([csv_rows.value_counts_of_file(path, columns) for path in paths])
+        return (csv_rows.layout_from_counts(counts, columns),)
+    return local_arguments
+
+
 def _csv_format(columns: list[str], schema: Schema | None, first_file: str) -> FileFormat:
     if schema is None:
-        return FileFormat(csv_rows.read_chunks, _inferred_layout(columns))
+        return FileFormat(csv_rows.read_chunks, _inferred_layout(columns), _inferred_layout_here(columns))
     layout = csv_rows.layout_from_schema(load_schema_file(schema_path(schema)), columns, first_file)
-    return FileFormat(csv_rows.read_chunks, lambda _paths: (layout,))
+    return FileFormat(csv_rows.read_chunks, lambda _paths: (layout,), lambda _paths: (layout,))
 
 
 def _check_partition_feature(partition_feature: str | None, columns: list[str]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from components.example_gen import csv_lines
 from components.example_gen.columns import one_value_lists
 from components.example_gen.contract import ColumnRule, missing_columns, rules_from_schema
+from components.example_gen.counters import ROWS_READ, count
 
 BLOCK_BYTES = 1 << 20
 NON_NUMERIC_SHARE = 0.01
@@ -273,15 +274,13 @@ def read_chunks(path: str, layout: CsvLayout) -> Iterator[Any]:
     the file, line, column and value.
     """
     import pyarrow as pa
-    from apache_beam.metrics import Metrics
     from tfx_bsl.coders import example_coder
 
-    read = Metrics.counter("example_gen", "rows_read")
     bad_rows: dict[int, str] = {}
     offset = 0
     wrong_width: list[Any] = []
     for text in _batches(path, layout.columns, wrong_width):
-        read.inc(text.num_rows)
+        count(ROWS_READ, text.num_rows)
         columns, bad_in_batch = _check_batch(text, layout)
         bad_rows.update({offset + row: reason for row, reason in bad_in_batch.items()})
         batch = pa.RecordBatch.from_arrays([one_value_lists(values) for values in columns], layout.columns)
@@ -291,6 +290,6 @@ def read_chunks(path: str, layout: CsvLayout) -> Iterator[Any]:
         offset += text.num_rows
         if batch.num_rows:
             yield example_coder.RecordBatchToExamples(batch), batch
-    read.inc(len(wrong_width))
+    count(ROWS_READ, len(wrong_width))
     if bad_rows or wrong_width:
         yield from csv_lines.rejections(path, len(layout.columns), bad_rows)

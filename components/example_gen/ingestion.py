@@ -1,8 +1,12 @@
 """The shared half of every ExampleGen: split, write, count, and account for rejected rows.
 
-The Beam pipeline is one step per input file (read in Arrow record batches, hash each row to
-its split, write that file's shards) plus, for formats that need it, steps computing side inputs
-such as CSV column types. Per-file work keeps it fast on the DirectRunner and parallel on Flink.
+The work is one step per input file (read in Arrow record batches, hash each row to its split,
+write that file's shards) plus, for formats that need it, a step over all files computing what
+reading needs, such as CSV column types. On a cluster runner, or when the pipeline's Beam
+arguments ask the DirectRunner for several workers, it is a Beam pipeline (the files read in
+parallel); otherwise the same per-file function runs on each file in this process, which is what
+the DirectRunner would do, without its seconds of start-up and per-element overhead. Both write
+the same shards with the same records (`tests/components/test_example_gen_in_process.py`).
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ import dataclasses
 import glob
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from components.beam import new_pipeline
+from components.beam import beam_args, new_pipeline
+from components.example_gen.counters import NAMESPACE, ROWS_REJECTED, count, tallied
 from components.example_gen.spans import SpanSelection
 from components.example_gen.splits import SplitWriter, canonical_keys, check_splits
 from pipelines.artifacts import Examples
@@ -22,6 +27,7 @@ from pipelines.runner import current_execution
 
 REJECTED = "rejected"
 REJECTED_DIR = "Rejected"
+REJECTED_SUFFIX = ".jsonl"
 _NAMED_FILES = 5
 
 
@@ -39,10 +45,13 @@ class FileFormat:
             chunks and `TaggedOutput(REJECTED, json)` for bad rows; counts `rows_read`.
         arguments: Given the PCollection of file paths, the extra arguments of `read_chunks`
             (constants or Beam side inputs).
+        local_arguments: Given the list of file paths, the same arguments computed in this
+            process.
     """
 
     read_chunks: Callable[..., Iterator[Any]]
     arguments: Callable[[Any], tuple] = no_arguments
+    local_arguments: Callable[[list[str]], tuple] = no_arguments
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,39 +69,52 @@ def split_file(indexed_path: tuple[int, str], read_chunks: Callable[..., Iterato
                examples_uri: str, file_count: int, options: IngestOptions, *arguments: Any) -> Iterator[Any]:
     """Reads one file and writes its rows to their splits' shards; passes rejections on."""
     from apache_beam import pvalue
-    from apache_beam.metrics import Metrics
 
     index, path = indexed_path
     writer = SplitWriter(examples_uri, options.splits, index, file_count)
     try:
         for chunk in read_chunks(path, *arguments):
             if isinstance(chunk, pvalue.TaggedOutput):
-                Metrics.counter("example_gen", "rows_rejected").inc()
+                count(ROWS_REJECTED)
                 yield chunk
                 continue
             records, batch = chunk
             writer.write(records, canonical_keys(batch, options.partition_feature))
     finally:
         written = writer.close()
-    for split, count in written.items():
-        Metrics.counter("example_gen", f"rows_{split}").inc(count)
+    for split, rows in written.items():
+        count(f"rows_{split}", rows)
 
 
-def ingest(examples: Examples, selection: SpanSelection, file_format: FileFormat,
-           options: IngestOptions) -> None:
-    """Runs the Beam pipeline and records spans, splits and row counts on the artifact.
+def reads_in_process(args: Sequence[str]) -> bool:
+    """True when Beam would run on this process alone: a local runner with one worker."""
+    from components.beam import is_remote
 
-    Raises:
-        ValueError: a row was rejected and bad rows are not tolerated (or more than
-            `max_rejected_rows` were), naming the file, line and reason; or the span has no data
-            rows and `allow_empty` is off, naming the files.
-    """
+    several_workers = any(arg.startswith(("--direct_num_workers", "--direct_running_mode")) for arg in args)
+    return not is_remote(args) and not several_workers
+
+
+def _ingest_in_process(examples: Examples, selection: SpanSelection, file_format: FileFormat,
+                       options: IngestOptions, rejected_dir: str) -> dict[str, int]:
+    """Each file through `split_file` here; rejections written as Beam's WriteToText writes them."""
+    arguments = file_format.local_arguments(list(selection.files))
+    rejected: list[str] = []
+    with tallied() as counts:
+        for indexed_path in enumerate(selection.files):
+            tagged = split_file(indexed_path, file_format.read_chunks, examples.uri, len(selection.files),
+                                options, *arguments)
+            rejected += [rejection.value for rejection in tagged]
+    os.makedirs(rejected_dir, exist_ok=True)
+    with open(os.path.join(rejected_dir, f"rejected-00000-of-00001{REJECTED_SUFFIX}"), "w") as file:
+        file.writelines(f"{line}\n" for line in rejected)
+    return counts
+
+
+def _ingest_on_beam(examples: Examples, selection: SpanSelection, file_format: FileFormat,
+                    options: IngestOptions, rejected_dir: str) -> dict[str, int]:
     import apache_beam as beam
     from apache_beam.typehints.decorators import no_annotations
 
-    check_splits(options.splits)
-    rejected_dir = (examples.path(REJECTED_DIR) if options.tolerate_bad_rows
-                    else os.path.join(current_execution().temp_dir, REJECTED_DIR))
     pipeline = new_pipeline()
     files = pipeline | "Files" >> beam.Create(list(enumerate(selection.files)))
     arguments = file_format.arguments(files | "Paths" >> beam.Map(lambda indexed: indexed[1]))
@@ -103,10 +125,30 @@ def ingest(examples: Examples, selection: SpanSelection, file_format: FileFormat
                                                   len(selection.files), options, *arguments)
                .with_outputs(REJECTED, main="written"))
     _ = outputs[REJECTED] | "WriteRejected" >> beam.io.WriteToText(
-        os.path.join(rejected_dir, "rejected"), file_name_suffix=".jsonl")
+        os.path.join(rejected_dir, "rejected"), file_name_suffix=REJECTED_SUFFIX)
     result = pipeline.run()
     result.wait_until_finish()
-    counts = _counters(result)
+    return _counters(result)
+
+
+def ingest(examples: Examples, selection: SpanSelection, file_format: FileFormat,
+           options: IngestOptions, in_process: bool | None = None) -> None:
+    """Reads, splits and writes the files; records spans, splits and row counts on the artifact.
+
+    `in_process` None: in this process when `reads_in_process(beam_args())`, else on Beam.
+
+    Raises:
+        ValueError: a row was rejected and bad rows are not tolerated (or more than
+            `max_rejected_rows` were), naming the file, line and reason; or the span has no data
+            rows and `allow_empty` is off, naming the files.
+    """
+    check_splits(options.splits)
+    rejected_dir = (examples.path(REJECTED_DIR) if options.tolerate_bad_rows
+                    else os.path.join(current_execution().temp_dir, REJECTED_DIR))
+    if in_process is None:
+        in_process = reads_in_process(beam_args())
+    run = _ingest_in_process if in_process else _ingest_on_beam
+    counts = run(examples, selection, file_format, options, rejected_dir)
     _check_outcome(counts, options, rejected_dir, selection)
     _record(examples, selection, options, counts)
 
@@ -144,7 +186,7 @@ def _record(examples: Examples, selection: SpanSelection, options: IngestOptions
 def _counters(result: Any) -> dict[str, int]:
     from apache_beam.metrics.metric import MetricsFilter
 
-    query = result.metrics().query(MetricsFilter().with_namespace("example_gen"))
+    query = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))
     totals: dict[str, int] = {}
     for counter in query["counters"]:
         value = counter.committed if counter.committed is not None else counter.attempted
@@ -154,7 +196,7 @@ def _counters(result: Any) -> dict[str, int]:
 
 def _first_rejection(rejected_dir: str) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
-    for path in glob.glob(os.path.join(rejected_dir, "rejected*.jsonl")):
+    for path in glob.glob(os.path.join(rejected_dir, f"rejected*{REJECTED_SUFFIX}")):
         with open(path) as source:
             rows.extend(json.loads(line) for line in source if line.strip())
     return min(rows, key=lambda r: (r["file"], r["line"]))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from components.example_gen.columns import one_value_lists
+from components.example_gen.counters import ROWS_READ, count
 
 BATCH_ROWS = 4096
 
@@ -73,14 +74,12 @@ def read_chunks(path: str) -> Iterator[tuple[list[bytes], Any]]:
     """Yields (serialized tf.Examples, RecordBatch of list columns), BATCH_ROWS rows at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from apache_beam.metrics import Metrics
     from tfx_bsl.coders import example_coder
 
-    read = Metrics.counter("example_gen", "rows_read")
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
         arrays = [_as_lists(batch.column(i), _feature_type(field))
                   for i, field in enumerate(batch.schema)]
         record_batch = pa.RecordBatch.from_arrays(arrays, batch.schema.names)
-        read.inc(batch.num_rows)
+        count(ROWS_READ, batch.num_rows)
         yield example_coder.RecordBatchToExamples(record_batch), record_batch

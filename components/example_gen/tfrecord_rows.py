@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from components.example_gen.counters import ROWS_READ, count
+
 BATCH_RECORDS = 4096
 
 
@@ -46,9 +48,6 @@ def read_chunks(path: str) -> Iterator[tuple[list[bytes], Any]]:
         ValueError: a record is not a tf.Example, or the file is not TFRecord; names the file and
             the record number.
     """
-    from apache_beam.metrics import Metrics
-
-    read = Metrics.counter("example_gen", "rows_read")
     batch: list[bytes] = []
     first = 1
     for number, record in _records(path):
@@ -56,9 +55,9 @@ def read_chunks(path: str) -> Iterator[tuple[list[bytes], Any]]:
             first = number
         batch.append(record)
         if len(batch) >= BATCH_RECORDS:
-            read.inc(len(batch))
+            count(ROWS_READ, len(batch))
             yield batch, _decoded(path, first, batch)
             batch = []
     if batch:
-        read.inc(len(batch))
+        count(ROWS_READ, len(batch))
         yield batch, _decoded(path, first, batch)
