@@ -122,25 +122,6 @@ def _signals_passed_to(pid: int) -> Iterator[None]:
             signal.signal(number, handler)
 
 
-@contextlib.contextmanager
-def _standard_streams() -> Iterator[list[int]]:
-    """Descriptors 0, 1 and 2, with /dev/null standing in for any that is closed."""
-    stand_ins = []
-    fds = []
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-            fds.append(fd)
-        except OSError:
-            stand_ins.append(os.open(os.devnull, os.O_RDWR))
-            fds.append(stand_ins[-1])
-    try:
-        yield fds
-    finally:
-        for fd in stand_ins:
-            os.close(fd)
-
-
 def _exit_status(code: int) -> int:
     """A shell's exit status for a child's: 128 + N when signal N ended it."""
     return 128 - code if code < 0 else code
@@ -154,8 +135,8 @@ def run_warm(argv: list[str]) -> int:
     """
     code = code_digest()
     files = WorkerFiles.for_key(worker_key(code))
-    with connect_to_worker(files, code) as connection, _standard_streams() as fds:
-        send_message(connection, _request(argv), fds=fds)
+    with connect_to_worker(files, code) as connection:
+        send_message(connection, _request(argv), fds=[0, 1, 2])
         pid = _started_pid(connection)
         with _signals_passed_to(pid):
             try:

@@ -52,13 +52,6 @@ def test_each_warm_run_imports_the_projects_modules_afresh(tmp_path, warm_env):
     assert json.loads(newest.read_text())["units"] == [32, 16, 8]
 
 
-def test_a_warm_run_with_stdin_closed_still_runs(tmp_path, warm_env):
-    _write(tmp_path, {**TAXI_MODULES, "pipeline.py": TAXI_PIPELINE})
-    done = subprocess.run(f"{STARLING} run pipeline.py --warm <&-", shell=True, cwd=tmp_path, env=warm_env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and "(2 complete)" in done.stdout, done.stdout + done.stderr
-
-
 def test_a_warm_run_exits_with_the_status_and_message_a_cold_run_gives(tmp_path, warm_env):
     cold = run_cli([STARLING, "run", "missing.py"], tmp_path, warm_env, expect=2)
     warm = _warm_run(tmp_path, warm_env, "--param", "x=1", expect=2)  # pipeline.py is missing too
