@@ -105,27 +105,32 @@ def keep_predictions(model_names: list[str], prediction_key: str, directory: str
 class PredictionsByRow:
     """The kept predictions, looked up by serialized example."""
 
-    def __init__(self, by_digest: dict[bytes, np.ndarray], models: int) -> None:
-        self._by_digest = by_digest
-        self.models = models
+    def __init__(self, row_of_digest: dict[bytes, int], predictions: np.ndarray) -> None:
+        self._row_of_digest = row_of_digest
+        self._predictions = predictions
 
     @classmethod
     def read(cls, directory: str, models: int) -> PredictionsByRow:
         """Reads what `keep_predictions` wrote to `directory` for `models` models."""
         import tensorflow as tf
 
-        by_digest: dict[bytes, np.ndarray] = {}
+        row_of_digest: dict[bytes, int] = {}
+        predictions = [np.zeros((0, models))]
+        rows = 0
         for path in tf.io.gfile.glob(f"{directory}/*{_SUFFIX}"):
             with tf.io.gfile.GFile(path, "rb") as source:
                 batch = np.load(io.BytesIO(source.read()))
-            by_digest.update(zip(batch["digests"].tolist(), batch["predictions"], strict=True))
-        return cls(by_digest, models)
+            row_of_digest.update(zip(batch["digests"].tolist(), range(rows, rows + len(batch["digests"])),
+                                     strict=True))
+            predictions.append(batch["predictions"])
+            rows += len(batch["digests"])
+        return cls(row_of_digest, np.concatenate(predictions))
 
     def __call__(self, records: list[bytes]) -> np.ndarray:
         """The predictions of `records` in their order: [rows, models] (candidate first)."""
         try:
-            found = [self._by_digest[digest(record)] for record in records]
+            rows = [self._row_of_digest[digest(record)] for record in records]
         except KeyError:
             raise ValueError("an eval example has no prediction kept from TFMA's run: the eval files "
                              "changed while the Evaluator ran") from None
-        return np.stack(found) if found else np.zeros((0, self.models))
+        return self._predictions[np.asarray(rows, dtype=np.int64)]
