@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -268,5 +269,7 @@ def main(arguments: list[str]) -> int:
     """Entry point: arguments SOCKET_PATH RECORD_PATH IDLE_SECONDS CODE_DIGEST."""
     socket_path, record_path, idle_seconds, code = arguments
     preload()
+    gc.collect()
+    gc.freeze()  # the imported objects: forks never scan them, so their pages stay shared
     Zygote(socket_path, record_path, float(idle_seconds), code).serve()
     return 0
