@@ -68,11 +68,17 @@ class Zygote:
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.children: dict[int, socket.socket] = {}
         self.stopping = False
+        # a byte arrives here on every signal (a child's SIGCHLD), so the loop reaps at once
+        self.wakeup, self._wakeup_writer = socket.socketpair()
 
     def serve(self) -> None:
         """Listens until idle for `idle_seconds` (no child running) or stopped by SIGTERM."""
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGCHLD, _wake_only)
+        self._wakeup_writer.setblocking(False)
+        signal.set_wakeup_fd(self._wakeup_writer.fileno(), warn_on_full_buffer=False)
+        self.selector.register(self.wakeup, selectors.EVENT_READ)
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
         self.listener.bind(self.socket_path)
@@ -120,6 +126,9 @@ class Zygote:
                     os.unlink(path)
 
     def _on_readable(self, source: socket.socket) -> None:
+        if source is self.wakeup:
+            source.recv(4096)  # signals arrived: the loop reaps next
+            return
         if source is self.listener:
             if self.stopping:
                 self._close_listener()
@@ -170,12 +179,15 @@ class Zygote:
 
     def _leave_the_worker(self, connection: socket.socket) -> None:
         """In a child: drops the worker's sockets and signal handlers."""
+        signal.set_wakeup_fd(-1)
         for key in list(self.selector.get_map().values()):
             key.fileobj.close()  # type: ignore[union-attr]
         self.selector.close()
+        self._wakeup_writer.close()
         connection.close()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
     def _reap(self) -> None:
         while self.children:
@@ -253,6 +265,10 @@ def _exit_like_an_interpreter(code: int) -> int:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     return code
+
+
+def _wake_only(signal_number: int, frame: FrameType | None) -> None:
+    """A handler that does nothing: the signal's byte on the wakeup socket is what counts."""
 
 
 def _send_quietly(connection: socket.socket, message: dict[str, Any]) -> None:
