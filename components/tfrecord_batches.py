@@ -95,7 +95,8 @@ def record_batches(paths: Iterable[str], schema: Any | None, batch_rows: int = B
     """
     from tfx_bsl.coders import example_coder
 
-    decoder = example_coder.ExamplesToRecordBatchDecoder(schema.SerializeToString() if schema else None)
+    serialized_schema = None if schema is None else schema.SerializeToString()
+    decoder = example_coder.ExamplesToRecordBatchDecoder(serialized_schema)
     for chunk in record_chunks(paths, batch_rows):
         yield decoder.DecodeBatch(chunk)
 
