@@ -94,7 +94,7 @@ def run_tfma(examples_pattern: str, candidate: str, baseline: str | None, eval_c
 def _score(examples_pattern: str, config: Any, predict: PredictionsByRow) -> scoring.ScoredExamples:
     spec = next(spec for spec in config.model_specs if not spec.is_baseline)
     columns = {column for slicing in config.slicing_specs for column in spec_columns(slicing)}
-    return scoring.score_examples(examples_pattern, spec.label_key, columns, predict)
+    return scoring.score_examples(examples_pattern, spec.label_key, columns, predict, predict.labels)
 
 
 def _record(summary: dict[str, Any], evaluation: ModelEvaluation, blessing: ModelBlessing) -> bool:

@@ -39,8 +39,24 @@ def first_column(outputs: Any, prediction_key: str, rows: int) -> np.ndarray:
     return np.asarray(outputs, dtype=np.float64).reshape(rows, -1)[:, 0]
 
 
+def _labels(extract: dict[str, Any], model_names: list[str], rows: int) -> np.ndarray:
+    """The labels TFMA evaluated with (the candidate's), NaN where it had none.
+
+    A label made by the model's preprocessing (`preprocessing_function_names`) is only here,
+    not among the raw example's features.
+    """
+    from tensorflow_model_analysis import constants
+
+    labels = extract.get(constants.LABELS_KEY)
+    if isinstance(labels, dict) and len(model_names) > 1:
+        labels = labels.get(model_names[0])
+    if labels is None:
+        return np.full(rows, np.nan)
+    return first_column(labels, "", rows)
+
+
 def _batch_arrays(extract: dict[str, Any], model_names: list[str],
-                  prediction_key: str) -> tuple[np.ndarray, np.ndarray]:
+                  prediction_key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from tensorflow_model_analysis import constants
 
     records = np.asarray(extract[constants.INPUT_KEY], dtype=object).reshape(-1)
@@ -48,8 +64,8 @@ def _batch_arrays(extract: dict[str, Any], model_names: list[str],
     per_model = [predictions[name] for name in model_names] if len(model_names) > 1 else [predictions]
     # V (raw bytes), not S: NumPy strips an S value's trailing zero bytes
     digests = np.asarray([digest(record) for record in records], dtype=f"V{_DIGEST_BYTES}")
-    return digests, np.stack([first_column(outputs, prediction_key, len(records)) for outputs in per_model],
-                             axis=1)
+    return (digests, np.stack([first_column(outputs, prediction_key, len(records)) for outputs in per_model],
+                              axis=1), _labels(extract, model_names, len(records)))
 
 
 class _WritePredictions(beam.DoFn):
@@ -60,7 +76,7 @@ class _WritePredictions(beam.DoFn):
         self._directory = directory
         self._model_names = model_names
         self._prediction_key = prediction_key
-        self._batches: list[tuple[np.ndarray, np.ndarray]] = []
+        self._batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def start_bundle(self) -> None:
         self._batches = []
@@ -77,8 +93,9 @@ class _WritePredictions(beam.DoFn):
         if not self._batches:
             return
         buffer = io.BytesIO()
-        np.savez(buffer, digests=np.concatenate([digests for digests, _ in self._batches]),
-                 predictions=np.concatenate([found for _, found in self._batches]))
+        np.savez(buffer, digests=np.concatenate([digests for digests, _, _ in self._batches]),
+                 predictions=np.concatenate([found for _, found, _ in self._batches]),
+                 labels=np.concatenate([labels for _, _, labels in self._batches]))
         name = uuid.uuid4().hex
         tf.io.gfile.makedirs(self._directory)
         partial = f"{self._directory}/{name}.partial"
@@ -105,9 +122,11 @@ def keep_predictions(model_names: list[str], prediction_key: str, directory: str
 class PredictionsByRow:
     """The kept predictions, looked up by serialized example."""
 
-    def __init__(self, row_of_digest: dict[bytes, int], predictions: np.ndarray) -> None:
+    def __init__(self, row_of_digest: dict[bytes, int], predictions: np.ndarray,
+                 labels: np.ndarray | None = None) -> None:
         self._row_of_digest = row_of_digest
         self._predictions = predictions
+        self._labels = np.full(len(predictions), np.nan) if labels is None else labels
 
     @classmethod
     def read(cls, directory: str, models: int) -> PredictionsByRow:
@@ -116,6 +135,7 @@ class PredictionsByRow:
 
         row_of_digest: dict[bytes, int] = {}
         predictions = [np.zeros((0, models))]
+        labels = [np.zeros(0)]
         rows = 0
         for path in tf.io.gfile.glob(f"{directory}/*{_SUFFIX}"):
             with tf.io.gfile.GFile(path, "rb") as source:
@@ -123,14 +143,21 @@ class PredictionsByRow:
             row_of_digest.update(zip(batch["digests"].tolist(), range(rows, rows + len(batch["digests"])),
                                      strict=True))
             predictions.append(batch["predictions"])
+            labels.append(batch["labels"])
             rows += len(batch["digests"])
-        return cls(row_of_digest, np.concatenate(predictions))
+        return cls(row_of_digest, np.concatenate(predictions), np.concatenate(labels))
 
-    def __call__(self, records: list[bytes]) -> np.ndarray:
-        """The predictions of `records` in their order: [rows, models] (candidate first)."""
+    def _rows(self, records: list[bytes]) -> np.ndarray:
         try:
-            rows = [self._row_of_digest[digest(record)] for record in records]
+            return np.asarray([self._row_of_digest[digest(record)] for record in records], dtype=np.int64)
         except KeyError:
             raise ValueError("an eval example has no prediction kept from TFMA's run: the eval files "
                              "changed while the Evaluator ran") from None
-        return self._predictions[np.asarray(rows, dtype=np.int64)]
+
+    def __call__(self, records: list[bytes]) -> np.ndarray:
+        """The predictions of `records` in their order: [rows, models] (candidate first)."""
+        return self._predictions[self._rows(records)]
+
+    def labels(self, records: list[bytes]) -> np.ndarray:
+        """The labels TFMA evaluated `records` with, in their order (NaN where it had none)."""
+        return self._labels[self._rows(records)]

@@ -82,7 +82,8 @@ def _feature_text(feature: Any) -> str | None:
 
 
 def score_examples(file_pattern: str, label_key: str, slice_columns: set[str],
-                   predict: Callable[[list[bytes]], np.ndarray]) -> ScoredExamples:
+                   predict: Callable[[list[bytes]], np.ndarray],
+                   model_labels: Callable[[list[bytes]], np.ndarray] | None = None) -> ScoredExamples:
     """Reads gzipped tf.Examples in file order and pairs each with its predictions.
 
     Args:
@@ -91,6 +92,9 @@ def score_examples(file_pattern: str, label_key: str, slice_columns: set[str],
         slice_columns: The features the slices are made of.
         predict: The predictions of a batch of serialized examples, [rows, models]: the
             candidate's first, then the baseline's (e.g. `predictions.PredictionsByRow`).
+        model_labels: The labels TFMA evaluated a batch with (`PredictionsByRow.labels`): used
+            for rows whose raw features lack `label_key`, a label the model's preprocessing makes
+            (e.g. TFX's taxi template, `tips_xf`). Without them such rows count as negatives.
     """
     import tensorflow as tf
 
@@ -100,9 +104,11 @@ def score_examples(file_pattern: str, label_key: str, slice_columns: set[str],
     predictions: list[np.ndarray] = []
     for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(BATCH):
         records = list(batch.numpy())
-        for record in records:
+        made_labels = model_labels(records) if model_labels is not None else np.zeros(len(records))
+        for record, made_label in zip(records, made_labels, strict=True):
             features = tf.train.Example.FromString(record).features.feature
-            labels.append(float(_feature_text(features[label_key]) or 0) if label_key in features else 0.0)
+            labels.append(float(_feature_text(features[label_key]) or 0) if label_key in features
+                          else float(np.nan_to_num(made_label)))
             for column in slice_columns:
                 columns[column].append(_feature_text(features[column]) if column in features else None)
         predictions.append(predict(records))

@@ -48,7 +48,9 @@ def labelled_examples(examples: Output[Examples], span: Parameter[int] = 1, rows
 @component
 def fixed_model(model: Output[Model], weight_x: Parameter[float] = 3.0, weight_z: Parameter[float] = 0.0,
                 flip_on_web: Parameter[bool] = False):
-    """A logistic model with fixed weights, exported with a serving signature over tf.Example."""
+    """A logistic model with fixed weights, exported with a serving signature over tf.Example, and
+    a `transform_features` signature making `label_xf` from `label` (as TFX's taxi model makes
+    `tips_xf`: a label that only the model's preprocessing has)."""
     import tensorflow as tf
     import tf_keras as keras
 
@@ -67,5 +69,10 @@ def fixed_model(model: Output[Model], weight_x: Parameter[float] = 3.0, weight_z
         features = tf.concat([parsed["x"] * sign, parsed["z"], tf.zeros_like(parsed["x"])], axis=1)
         return {"outputs": keras_model(features)}
 
-    keras_model.save(model.path("Format-Serving"), signatures={"serving_default": serve},
-                     save_format="tf")
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(serialized):
+        parsed = tf.io.parse_example(serialized, {"label": tf.io.FixedLenFeature([1], tf.int64)})
+        return {"label_xf": tf.cast(parsed["label"], tf.float32)}
+
+    keras_model.save(model.path("Format-Serving"), save_format="tf",
+                     signatures={"serving_default": serve, "transform_features": transform_features})

@@ -137,3 +137,33 @@ def test_a_significant_loss_is_rejected_and_a_loss_within_noise_is_not(tmp_path)
     failures = worse.output("Evaluator", "blessing").properties["failures"]
     assert "Overall: auc_diff -0." in failures and "95% CI [-0." in failures
     assert "95% CI" in EvaluationReport(summary).text()
+
+
+LABEL_MADE_BY_THE_MODEL = """
+model_specs { label_key: "label_xf" preprocessing_function_names: "transform_features" }
+slicing_specs {}
+metrics_specs {
+  metrics { class_name: "ExampleCount" }
+  metrics { class_name: "BinaryAccuracy" threshold { value_threshold { lower_bound { value: 0.99 } } } }
+}
+"""
+
+
+def test_a_label_made_by_the_models_preprocessing_is_counted_and_its_gate_judged(tmp_path):
+    """TFX's taxi template: `label_key` names a transformed feature, absent from the raw examples.
+    Its positives come from TFMA's labels, so the accuracy gate is judged (and fails), not
+    skipped as if the eval split had no positives."""
+    import tensorflow_model_analysis as tfma
+    from google.protobuf import text_format
+
+    examples = labelled_examples(span=1)
+    model = fixed_model()
+    evaluate = Evaluator(examples=examples.outputs["examples"], model=model.outputs["model"],
+                         eval_config=text_format.Parse(LABEL_MADE_BY_THE_MODEL, tfma.EvalConfig()))
+    result = LocalRunner().run(Pipeline("made", str(tmp_path), [examples, model, evaluate]))
+    assert result.status == "COMPLETE", result.nodes["Evaluator"].error
+    summary = json.loads(Path(result.output("Evaluator", "evaluation").path("evaluation.json")).read_text())
+    [overall] = summary["slices"]
+    assert 200 < overall["counts"]["positives"] < 400, overall["counts"]
+    assert not summary.get("not_judged"), summary["not_judged"]
+    assert result.output("Evaluator", "blessing").blessed == 0
