@@ -59,13 +59,14 @@ def analyze(preprocessing_fn: Callable, schema: Any, adapter: Any, file_patterns
     import apache_beam as beam
     import tensorflow_transform.beam as tft_beam
 
-    copies = {split: [os.path.join(temp_dir, DECODED_DIR, split, f"{index:05d}.arrow")
-                      for index, _ in enumerate(matching_files(pattern))]
-              for split, pattern in file_patterns.items()}
-    files = [(path, copy) for split, pattern in file_patterns.items()
-             for path, copy in zip(matching_files(pattern), copies[split], strict=True)]
-    for split in file_patterns:
+    files: list[tuple[str, str]] = []  # (TFRecord file, its decoded copy)
+    copies: dict[str, list[str]] = {}
+    for split, pattern in file_patterns.items():
         _make_dirs(os.path.join(temp_dir, DECODED_DIR, split))
+        paths = matching_files(pattern)
+        copies[split] = [os.path.join(temp_dir, DECODED_DIR, split, f"{index:05d}.arrow")
+                         for index in range(len(paths))]
+        files += zip(paths, copies[split], strict=True)
     with new_pipeline() as pipeline, tft_beam.Context(temp_dir=temp_dir):
         batches = (pipeline
                    | "Files" >> beam.Create(files)
