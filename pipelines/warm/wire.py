@@ -26,7 +26,8 @@ def send_message(connection: socket.socket, message: dict[str, Any], fds: list[i
     if fds:
         sent = socket.send_fds(connection, [data], fds)
         data = data[sent:]
-    connection.sendall(data)
+    if data:  # an empty send to a peer that has already answered and closed would fail
+        connection.sendall(data)
 
 
 def _receive_exactly(connection: socket.socket, size: int, start: bytes = b"") -> bytes:
