@@ -103,3 +103,50 @@ def test_counts_outside_a_beam_job_go_to_the_tally():
         count("rows_read", 5)
         count("rows_read", 2)
     assert tally == {"rows_read": 7}
+
+
+def test_tfrecord_frames_are_the_bytes_tensorflows_writer_writes(tmp_path):
+    import random
+
+    import tensorflow as tf
+
+    from components.example_gen.splits import tfrecord_frames
+
+    generator = random.Random(0)
+    records = [b"", b"x", *(generator.randbytes(generator.randint(1, 3000)) for _ in range(500))]
+    with tf.io.TFRecordWriter(str(tmp_path / "reference.tfrecord")) as writer:
+        for record in records:
+            writer.write(record)
+    assert tfrecord_frames(records) == (tmp_path / "reference.tfrecord").read_bytes()
+    assert tfrecord_frames([]) == b""
+
+
+def test_rows_go_to_the_split_of_their_keys_hash_as_before(tmp_path):
+    """The vectorized split choice is the per-row one it replaced: blake2b-64 of the key, as a
+    big-endian integer, modulo the weights' total (splits must not move between versions)."""
+    import hashlib
+
+    from components.example_gen.splits import SplitWriter, split_of_bucket
+
+    splits = {"train": 5, "eval": 2}  # a total of 7: byte order matters modulo 7 (not modulo 3)
+    keys = [f"user-{index}".encode() for index in range(3000)]
+    writer = SplitWriter(str(tmp_path), splits, 0, 1)
+    chosen: dict[str, list[bytes]] = {"train": [], "eval": []}
+    writer.write(keys, keys)  # each record is its own key
+    counts = writer.close()
+    for key in keys:
+        bucket = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") % 7
+        chosen[list(splits)[split_of_bucket(bucket, splits)]].append(key)
+    assert counts == {name: len(rows) for name, rows in chosen.items()}
+    for name, rows in chosen.items():
+        [shard] = (tmp_path / f"Split-{name}").glob("*.gz")
+        assert _raw_records(shard) == rows
+
+
+def _raw_records(path: Path) -> list[bytes]:
+    data, records, offset = gzip.decompress(path.read_bytes()), [], 0
+    while offset < len(data):
+        (length,) = struct.unpack("<Q", data[offset:offset + 8])
+        records.append(data[offset + 12:offset + 12 + length])
+        offset += 16 + length
+    return records
