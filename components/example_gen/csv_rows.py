@@ -123,6 +123,7 @@ def _batches(path: str, columns: list[str], wrong_width: list[Any]) -> Iterator[
         yield batch
 
 
+_PROBE_VALUES = 64
 _INT_TEXT = r"^\s*[+-]?\d+\s*$"
 _FLOAT_TEXT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(inf|infinity|nan)\s*$"
 
@@ -136,19 +137,27 @@ def _counts_of_column(text: Any) -> tuple[int, int, int]:
     if not present:
         return 0, 0, 0
     try:  # a clean column casts at once; count with patterns only when it does not
+        pc.cast(text.slice(0, _PROBE_VALUES), pa.int64())  # a failing cast of a whole column is slow
         pc.cast(text, pa.int64())
         return present, present, present
     except pa.ArrowInvalid:
         pass
+    # casts and patterns run once per distinct value, a match weighted by the value's occurrences
+    distinct = pc.value_counts(text)
+    values, occurrences = distinct.field("values"), distinct.field("counts")
+
+    def occurrences_matching(pattern: str, ignore_case: bool) -> int:
+        matches = pc.match_substring_regex(values, pattern, ignore_case=ignore_case)
+        return int(pc.sum(pc.if_else(matches, occurrences, 0)).as_py() or 0)
+
     # integers too large for int64 still count as integers: the column stays integer and
     # those values fail as bad rows, rather than the column turning float and losing precision
-    ints = pc.sum(pc.match_substring_regex(text, _INT_TEXT)).as_py() or 0
+    ints = occurrences_matching(_INT_TEXT, ignore_case=False)
     try:
-        pc.cast(text, pa.float64())
+        pc.cast(values, pa.float64())
         return present, ints, present
     except pa.ArrowInvalid:
-        floats = pc.sum(pc.match_substring_regex(text, _FLOAT_TEXT, ignore_case=True)).as_py() or 0
-    return present, ints, floats
+        return present, ints, occurrences_matching(_FLOAT_TEXT, ignore_case=True)
 
 
 def value_counts_of_file(path: str, columns: list[str]) -> list[tuple[int, int, int]]:

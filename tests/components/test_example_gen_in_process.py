@@ -150,3 +150,27 @@ def _raw_records(path: Path) -> list[bytes]:
         records.append(data[offset + 12:offset + 12 + length])
         offset += 16 + length
     return records
+
+
+@pytest.mark.parametrize("values", [
+    ["1", "2", " 3 ", "+4", "-5", "99999999999999999999", None, "7"],              # integers, one too big
+    ["0.5", "1", "-2.5e3", ".5", "nan", "INF", None, "x"],                         # numbers and one text
+    ["US", "BR", "US", None, "12", "1.5", "US", "nan"],                             # text with some numbers
+    [str(index) for index in range(100)] + ["abc", "1.25", "abc"],                 # past the probe
+    ["7", "7", "x", "7", "1.5", "1.5", "y"],                                       # repeated matches
+])
+def test_column_counts_equal_a_value_by_value_count(values):
+    """The type inference's counts (present, integers, numbers), computed per distinct value, are
+    what matching every value on its own gives."""
+    import re
+
+    import pyarrow as pa
+
+    from components.example_gen.csv_rows import _FLOAT_TEXT, _INT_TEXT, _counts_of_column
+
+    present = [value for value in values if value is not None]
+    expected = (len(present), sum(bool(re.search(_INT_TEXT, value)) for value in present),
+                sum(bool(re.search(_FLOAT_TEXT, value, re.IGNORECASE)) for value in present))
+    if expected[0] == expected[1] and all(abs(int(value)) < 2**63 for value in present):
+        expected = (expected[0], expected[0], expected[0])  # a clean integer column
+    assert _counts_of_column(pa.array(values, pa.large_string())) == expected
