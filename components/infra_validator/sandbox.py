@@ -12,6 +12,7 @@ import tempfile
 import time
 from typing import Any
 
+from pipelines.errors import StarlingError
 from pipelines.runner.leftovers import record_directory, record_process_group
 from pipelines.warm import WarmProcess, worker_for_spawning
 
@@ -28,6 +29,23 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _fork_of_warm_worker(arguments: list[str], output_fd: int, env: dict[str, str]) -> WarmProcess | None:
+    """The server as a fork of the warm worker this run came from (TensorFlow already imported).
+
+    None outside a warm run, or when that worker has stopped meanwhile (`starling warm stop`).
+    """
+    socket_path = worker_for_spawning()
+    if socket_path is None:
+        return None
+    try:
+        process = WarmProcess(socket_path, arguments, output_fd, env=env)
+    except (StarlingError, OSError):
+        return None
+    print(f"sandbox model server: a fork of the warm worker (pid {process.pid})", file=sys.stderr,
+          flush=True)  # the run's log, inside a run
+    return process
 
 
 class SandboxServer:
@@ -79,15 +97,10 @@ class SandboxServer:
         arguments = ["serve", "--model-base-path", self.base, "--port", str(self.rest_port),
                      "--grpc-port", str(self.grpc_port), "--poll-seconds", "0.5"]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-        warm_worker = worker_for_spawning()
         with open(self.log_path, "wb") as log:
-            if warm_worker:  # a fork of the worker this run came from: TensorFlow already imported
-                self._process = WarmProcess(warm_worker, arguments, log.fileno(), env=env)
-                print(f"sandbox model server: a fork of the warm worker (pid {self._process.pid})",
-                      file=sys.stderr, flush=True)  # the run's log, inside a run
-            else:
-                self._process = subprocess.Popen([sys.executable, "-c", _SERVE, *arguments], stdout=log,
-                                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            self._process = (_fork_of_warm_worker(arguments, log.fileno(), env)
+                             or subprocess.Popen([sys.executable, "-c", _SERVE, *arguments], stdout=log,
+                                                 stderr=subprocess.STDOUT, env=env, start_new_session=True))
         # if this process dies (kill -9), recovery stops the server's group by this record
         record_process_group(self._process.pid, f"sandbox model server on ports {self.rest_port} "
                                                 f"and {self.grpc_port}")

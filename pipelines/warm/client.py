@@ -135,16 +135,33 @@ def run_warm(argv: list[str]) -> int:
     """
     code = code_digest()
     files = WorkerFiles.for_key(worker_key(code))
-    with connect_to_worker(files, code) as connection:
-        send_message(connection, _request(argv), fds=[0, 1, 2])
-        pid = _started_pid(connection)
-        with _signals_passed_to(pid):
-            try:
-                reply, _ = receive_message(connection)
-            except WorkerGone:
-                print(f"starling: the warm worker stopped during the run; see {files.log}", file=sys.stderr)
-                return 1
+    connection, pid = _started_run(files, code, argv)
+    with connection, _signals_passed_to(pid):
+        try:
+            reply, _ = receive_message(connection)
+        except WorkerGone:
+            print(f"starling: the warm worker stopped during the run; see {files.log}", file=sys.stderr)
+            return 1
     return _exit_status(int(reply["exit"]))
+
+
+def _started_run(files: WorkerFiles, code: str, argv: list[str]) -> tuple[socket.socket, int]:
+    """A connection to the worker running `argv` and the run's pid.
+
+    A worker that was stopping or idling out as the request arrived closes it unanswered; the
+    request then goes to a worker started afresh, once.
+    """
+    for attempt in (1, 2):
+        connection = connect_to_worker(files, code)
+        try:
+            send_message(connection, _request(argv), fds=[0, 1, 2])
+            return connection, _started_pid(connection)
+        except (WorkerGone, BrokenPipeError, ConnectionResetError):
+            connection.close()
+            if attempt == 2:
+                raise StarlingError(f"the warm worker on {files.socket} closed the request unanswered "
+                                    f"twice; see {files.log}, or `starling warm stop`") from None
+    raise AssertionError("unreachable")
 
 
 def worker_for_spawning() -> str | None:

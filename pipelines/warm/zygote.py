@@ -90,6 +90,8 @@ class Zygote:
             while not (self.stopping and not self.children):
                 for key, _ in self.selector.select(timeout=0.5):
                     self._on_readable(key.fileobj)  # type: ignore[arg-type]
+                if self.stopping:  # new callers find no socket and start another worker
+                    self._close_listener()
                 self._reap()
                 if self.children:
                     idle_since = time.monotonic()
@@ -130,10 +132,7 @@ class Zygote:
             source.recv(4096)  # signals arrived: the loop reaps next
             return
         if source is self.listener:
-            if self.stopping:
-                self._close_listener()
-            else:
-                self._accept()
+            self._accept()
             return
         # a caller's connection is readable only when the caller went away: stop its child
         self.selector.unregister(source)

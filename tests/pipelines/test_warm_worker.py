@@ -4,10 +4,12 @@ workers retired. Each test's workers live in a private XDG_RUNTIME_DIR."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -150,3 +152,75 @@ def test_files_of_workers_gone_for_a_day_are_removed_and_others_kept(tmp_path, m
     os.utime(Path(directory) / "old.log", (0, 0))
     assert sorted(remove_leftovers(directory, now=time.time())) == ["old.lock", "old.log"]
     assert sorted(os.listdir(directory)) == ["new.lock", "other.txt"]
+
+
+def test_stopping_a_worker_mid_run_lets_the_run_finish_and_new_runs_start_another(tmp_path):
+    env = private_workers_env()
+    root = tmp_path / "root"
+    (tmp_path / "pipeline.py").write_text(SLOW_PIPELINE.replace("ROOT", str(root)))
+    try:
+        caller = subprocess.Popen([STARLING, "run", "pipeline.py", "--warm", "--param", "seconds=4"],
+                                  cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        _wait_for(tmp_path / "STARTED", timeout_s=120)
+        [files] = _files_of(env)
+        run_cli([STARLING, "warm", "stop"], tmp_path, env)
+        deadline = time.monotonic() + 3
+        while os.path.exists(files.socket):  # closed at once, not when the next caller knocks
+            assert time.monotonic() < deadline, "the stopping worker still listens"
+            time.sleep(0.05)
+        out, err = caller.communicate(timeout=120)
+        assert caller.returncode == 0 and "COMPLETE" in out, out + err
+        _write(tmp_path / "next", {**TAXI_MODULES, "pipeline.py": TAXI_PIPELINE})
+        assert "starting a warm worker" in _warm_run(tmp_path / "next", env)
+    finally:
+        stop_workers(env)
+
+
+def _unanswering_worker(env) -> socket.socket:
+    """A socket where this shell's worker would listen, closing every connection unanswered."""
+    from pipelines.warm.location import code_digest, worker_key
+
+    files = WorkerFiles(worker_key(code_digest(), env), _workers_dir(env))
+    os.makedirs(files.directory, mode=0o700, exist_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(files.socket)
+    listener.listen(8)
+
+    def close_each() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.close()
+
+    threading.Thread(target=close_each, daemon=True).start()
+    return listener
+
+
+def test_a_worker_that_closes_requests_unanswered_is_a_named_error_not_a_traceback(tmp_path):
+    env = private_workers_env()
+    listener = _unanswering_worker(env)
+    _write(tmp_path, {**TAXI_MODULES, "pipeline.py": TAXI_PIPELINE})
+    try:
+        output = _warm_run(tmp_path, env, expect=2)
+        assert "closed the request unanswered twice" in output and "Traceback" not in output, output
+    finally:
+        listener.close()
+        shutil.rmtree(env["XDG_RUNTIME_DIR"], ignore_errors=True)
+
+
+def test_the_sandbox_is_a_new_interpreter_when_the_warm_worker_does_not_answer(tmp_path, monkeypatch):
+    from components.infra_validator.sandbox import _fork_of_warm_worker
+
+    env = private_workers_env()
+    listener = _unanswering_worker(env)
+    try:
+        monkeypatch.setenv("STARLING_WARM_SOCKET", listener.getsockname())
+        assert _fork_of_warm_worker(["serve"], 2, dict(os.environ)) is None
+        monkeypatch.setenv("STARLING_WARM_SOCKET", str(tmp_path / "gone.sock"))
+        assert _fork_of_warm_worker(["serve"], 2, dict(os.environ)) is None
+    finally:
+        listener.close()
+        shutil.rmtree(env["XDG_RUNTIME_DIR"], ignore_errors=True)
