@@ -104,15 +104,26 @@ def score_examples(file_pattern: str, label_key: str, slice_columns: set[str],
     predictions: list[np.ndarray] = []
     for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(BATCH):
         records = list(batch.numpy())
-        made_labels = model_labels(records) if model_labels is not None else np.zeros(len(records))
-        for record, made_label in zip(records, made_labels, strict=True):
+        raw_labels: list[float | None] = []
+        for record in records:
             features = tf.train.Example.FromString(record).features.feature
-            labels.append(float(_feature_text(features[label_key]) or 0) if label_key in features
-                          else float(np.nan_to_num(made_label)))
+            raw_labels.append(float(_feature_text(features[label_key]) or 0) if label_key in features
+                              else None)
             for column in slice_columns:
                 columns[column].append(_feature_text(features[column]) if column in features else None)
+        labels += _filled(raw_labels, records, model_labels)
         predictions.append(predict(records))
     joined = np.concatenate(predictions) if predictions else predict([])
     values = np.asarray(labels)
     return ScoredExamples(values > 0.5, columns, joined[:, 0], joined[:, 1] if joined.shape[1] > 1 else None,
                           bool(np.isin(values, (0.0, 1.0)).all()))
+
+
+def _filled(raw_labels: list[float | None], records: list[bytes],
+            model_labels: Callable[[list[bytes]], np.ndarray] | None) -> list[float]:
+    """The raw labels, with TFMA's for rows that lack one (0 without them); looked up only if needed."""
+    if all(label is not None for label in raw_labels):
+        return [float(label) for label in raw_labels if label is not None]
+    made = model_labels(records) if model_labels is not None else np.zeros(len(records))
+    return [float(np.nan_to_num(made_label)) if label is None else label
+            for label, made_label in zip(raw_labels, made, strict=True)]
