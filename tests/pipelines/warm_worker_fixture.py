@@ -55,7 +55,7 @@ def wait_gone(pid: int, seconds: float = 60) -> None:
             with open(f"/proc/{pid}/stat") as stat:
                 if stat.read().split(") ")[1].startswith("Z"):
                     return
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone between the open and the read too
             return
         time.sleep(0.1)
     raise AssertionError(f"process {pid} still runs after {seconds:g} s")
