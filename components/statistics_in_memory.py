@@ -23,7 +23,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from components.tfrecord_batches import matching_files, record_batches
+from components.tfrecord_batches import matching_files, shared_cache, split_batches
 
 # Compressed TFRecords on disk, about 6M ctr rows. Memory does not grow with the data on either
 # in-memory path (peak RSS at 1M and 2M ctr rows: StatisticsGen 908 and 908 MB, Transform 992 and
@@ -50,13 +50,16 @@ def statistics_in_memory(file_pattern: str, options: Any) -> Any:
     """A split's DatasetFeatureStatisticsList, computed from its TFRecords a record batch at a time.
 
     Each batch is added to every statistics generator's accumulator as it is decoded, as TFDV's
-    Beam combiners do, so memory holds one batch and the accumulators, not the whole split.
+    Beam combiners do, so memory holds one batch and the accumulators, not the whole split. A
+    split of one file is read through the shared `DecodedCache` (`components.tfrecord_batches`):
+    the decoded batches are kept there for Transform, or taken from there when Transform ran first.
     """
     from tensorflow_data_validation.statistics import stats_impl
 
     generators = stats_impl.get_generators(options, in_memory=True)
     accumulators = [generator.create_accumulator() for generator in generators]
-    for batch in record_batches(matching_files(file_pattern), options.schema, _BATCH_ROWS):
+    batches = split_batches(matching_files(file_pattern), options.schema, shared_cache(), _BATCH_ROWS)
+    for batch in batches:
         batch = _allowed_columns(batch, options.feature_allowlist)
         accumulators = [generator.add_input(accumulator, batch)
                         for generator, accumulator in zip(generators, accumulators, strict=True)]

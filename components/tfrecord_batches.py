@@ -9,12 +9,24 @@ shards (`components.example_gen.splits`). Per-record CRCs are not checked on rea
 CRC-32 of the whole stream is, when the file ends.
 
 Files go through Beam's file systems, so a pipeline root on GCS or S3 works as it does with Beam.
+
+Decoding tf.Examples (tfx-bsl's C++ decoder, about 8 us a row) is the largest cost of reading.
+StatisticsGen and Transform read the same ExampleGen files with the same schema one after the
+other, so `DecodedCache` keeps what the decoder gave for a file as an Arrow IPC file outside the
+artifacts, and a second reader maps it back instead of decoding again (see its docstring for the
+key, which is the digest of the file's bytes, so an entry can never stand for other data).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gzip
+import hashlib
+import os
 import struct
+import tempfile
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -113,3 +125,165 @@ def write_records(path: str, chunks: Iterable[Sequence[bytes]]) -> int:
             stream.write(tfrecord_frames(records))
             count += len(records)
     return count
+
+
+CACHE_DIR_VARIABLE = "STARLING_DECODED_CACHE_DIR"
+CACHE_MAX_BYTES = 1024 * 1024 * 1024
+_CACHE_SUFFIX = ".arrow"
+_CACHE_FORMAT = b"starling-decoded-examples-1"
+
+
+def default_cache_dir() -> str | None:
+    """Where the shared decoded-examples cache lives; None when it is turned off.
+
+    `$STARLING_DECODED_CACHE_DIR` when set ("" turns the cache off), else a per-user directory
+    under the system's temporary directory.
+    """
+    configured = os.environ.get(CACHE_DIR_VARIABLE)
+    if configured is not None:
+        return configured or None
+    return os.path.join(tempfile.gettempdir(), f"starling-decoded-examples-{os.getuid()}")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodedCache:
+    """Record batches decoded from local TFRecord files, kept as Arrow IPC files to be read again.
+
+    An entry is named by a SHA-256 over the exact bytes of the TFRecord file, the schema
+    (serialized deterministically), the batch size, and the tfx-bsl and pyarrow versions: the
+    inputs of the decoding. Whatever changes in the file gives another name, so an entry can only
+    ever hold what decoding that very file gives (`batches` yields the same record batches either
+    way, cut at the same rows). Entries are written under a temporary name and renamed when
+    whole; a half-written or unreadable entry is never used. The directory lies outside every
+    artifact (the TFX layout of artifacts stays as it is), is created private to the user, and is
+    kept under `max_bytes` by deleting the least recently used entries after each write.
+
+    Example:
+        >>> cache = DecodedCache(default_cache_dir())  # doctest: +SKIP
+        >>> for batch in cache.batches(path, schema):  # decoded once, mapped the next time
+        ...     print(batch.num_rows)
+    """
+
+    directory: str
+    max_bytes: int = CACHE_MAX_BYTES
+
+    def batches(self, path: str, schema: Any, batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
+        """A file's record batches (`record_batches([path], ...)`), from the cache when it has them.
+
+        Without a schema each batch may have other columns, which one IPC file cannot hold: such
+        reads are decoded and not kept.
+        """
+        if schema is None:
+            yield from record_batches([path], schema, batch_rows)
+            return
+        entry = os.path.join(self.directory, self._key(path, schema, batch_rows) + _CACHE_SUFFIX)
+        cached = _read_entry(entry)
+        if cached is not None:
+            yield from cached
+            return
+        yield from self._decode_and_keep(path, schema, batch_rows, entry)
+
+    def _key(self, path: str, schema: Any, batch_rows: int) -> str:
+        import pyarrow as pa
+        import tfx_bsl
+
+        key = hashlib.sha256(_CACHE_FORMAT)
+        for part in (tfx_bsl.__version__.encode(), pa.__version__.encode(), str(batch_rows).encode(),
+                     schema.SerializeToString(deterministic=True),
+                     _file_digest(path)):
+            key.update(len(part).to_bytes(8, "little") + part)
+        return key.hexdigest()
+
+    def _decode_and_keep(self, path: str, schema: Any, batch_rows: int, entry: str) -> Iterator[Any]:
+        """Yields the decoded batches, writing them to the entry (renamed into place once whole)."""
+        import pyarrow as pa
+
+        if not _private_directory(self.directory):
+            yield from record_batches([path], schema, batch_rows)
+            return
+        partial = f"{entry}.{uuid.uuid4().hex}.partial"
+        writer = None
+        whole = False
+        try:
+            for batch in record_batches([path], schema, batch_rows):
+                writer = writer or pa.ipc.new_file(partial, batch.schema)
+                writer.write_batch(batch)
+                yield batch
+            whole = writer is not None  # a file without records leaves no entry
+        finally:
+            if writer is not None:
+                writer.close()
+            if whole:
+                os.replace(partial, entry)
+                _evict(self.directory, self.max_bytes, keep=entry)
+            elif os.path.exists(partial):
+                os.remove(partial)
+
+
+def split_batches(paths: Sequence[str], schema: Any, cache: DecodedCache | None,
+                  batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
+    """`record_batches(paths, schema, batch_rows)`, through the cache when the split is one file.
+
+    A split of several files is decoded across file boundaries (a batch may hold the end of one
+    file and the start of the next), which per-file entries cannot give, so it is decoded afresh.
+    """
+    if cache is not None and len(paths) == 1:
+        return cache.batches(paths[0], schema, batch_rows)
+    return record_batches(paths, schema, batch_rows)
+
+
+def shared_cache() -> DecodedCache | None:
+    """The cache in `default_cache_dir()`, or None when it is turned off."""
+    directory = default_cache_dir()
+    return None if directory is None else DecodedCache(directory)
+
+
+def _file_digest(path: str) -> bytes:
+    """SHA-256 of a file's bytes."""
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as source:
+        return hashlib.file_digest(source, "sha256").digest()
+
+
+def _read_entry(entry: str) -> list[Any] | None:
+    """The record batches of a whole entry (memory-mapped), or None when there is none or it is unreadable."""
+    import pyarrow as pa
+
+    try:
+        reader = pa.ipc.open_file(pa.memory_map(entry))
+        batches = [reader.get_batch(index) for index in range(reader.num_record_batches)]
+    except (OSError, pa.ArrowInvalid):
+        return None
+    os.utime(entry)  # most recently used
+    return batches
+
+
+def _private_directory(directory: str) -> bool:
+    """Creates the directory (owner only); False when it cannot be, or another user owns it."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        return os.stat(directory).st_uid == os.getuid()
+    except OSError:
+        return False
+
+
+def _evict(directory: str, max_bytes: int, keep: str) -> None:
+    """Deletes the least recently used entries until the rest total at most `max_bytes` (`keep` stays)."""
+    entries = []
+    for name in os.listdir(directory):
+        if name.endswith(_CACHE_SUFFIX):
+            try:
+                stat = os.stat(os.path.join(directory, name))
+            except FileNotFoundError:  # another process evicted it
+                continue
+            entries.append((stat.st_mtime, stat.st_size, os.path.join(directory, name)))
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
+        if total <= max_bytes:
+            return
+        if path != keep:
+            with contextlib.suppress(FileNotFoundError):  # another process evicted it
+                os.remove(path)
+            total -= size

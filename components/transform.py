@@ -44,13 +44,14 @@ def _transform_in_memory(preprocessing_fn: Callable, schema: Any, examples: Exam
 
     adapter = _adapter_config(schema, examples_file_pattern(examples, analyze[0]))
     patterns = {split: examples_file_pattern(examples, split) for split in {*analyze, *transform}}
-    copies = transform_in_memory.analyze(preprocessing_fn, schema, adapter,
-                                         {split: patterns[split] for split in analyze},
-                                         graph_dir, current_execution().temp_dir)
+    temp_dir = current_execution().temp_dir
+    cache = transform_in_memory.decoded_cache(temp_dir)
+    transform_in_memory.analyze(preprocessing_fn, schema, adapter,
+                                {split: patterns[split] for split in analyze}, graph_dir, temp_dir, cache)
     transformer = transform_in_memory.BatchTransformer(graph_dir, adapter)
     for split in transform:
         os.makedirs(output.split_uri(split), exist_ok=True)
-        batches = transform_in_memory.raw_batches(patterns[split], schema, copies.get(split))
+        batches = transform_in_memory.raw_batches(patterns[split], schema, cache, split in analyze)
         transform_in_memory.transform_split(transformer, batches, output.split_uri(split))
     _write_raw_metadata(schema, graph_dir)
 

@@ -5,12 +5,13 @@ transformed split record by record through `WriteToTFRecord`; at a million rows 
 took most of Transform's time, not TFT's analysis. Here:
 
 - analysis still runs on Beam (TFT's analyzers are Beam transforms), fed record batches of
-  `BATCH_ROWS` rows that a Beam step decodes from the files directly; that step also keeps the
-  decoded batches as Arrow IPC files in the execution's scratch directory, since decoding
-  tf.Examples (about 8 us a row) is the largest cost left;
+  `BATCH_ROWS` rows that a Beam step reads from the files directly, through a `DecodedCache`
+  (`components.tfrecord_batches`), since decoding tf.Examples (about 8 us a row) is the largest
+  cost left: the shared one, where StatisticsGen has usually left the same files' batches
+  already, or, when it is turned off, one in the execution's scratch directory;
 - each split is then transformed outside Beam by TFT's own per-batch code (the DoFn and the
-  tensors-to-Arrow conversion `TransformDataset` runs), one record batch at a time (an analyzed
-  split's from those copies, others decoded afresh), encoded by tfx-bsl's
+  tensors-to-Arrow conversion `TransformDataset` runs), one record batch at a time (from the
+  same cache: an analyzed split's batches are there since analysis), encoded by tfx-bsl's
   `RecordBatchToExamples` and written as one gzipped TFRecord file per split, in the order of
   the input records.
 
@@ -29,19 +30,31 @@ or on a cluster runner, TFT's Beam path (`components.transform`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from components.artifact_io import EXAMPLES_FILE_PREFIX
 from components.beam import new_pipeline
-from components.tfrecord_batches import BATCH_ROWS, matching_files, record_batches, write_records
+from components.tfrecord_batches import (
+    BATCH_ROWS,
+    DecodedCache,
+    matching_files,
+    shared_cache,
+    split_batches,
+    write_records,
+)
 
 OUTPUT_FILE = f"{EXAMPLES_FILE_PREFIX}-00000-of-00001.gz"
 DECODED_DIR = "decoded"
 
 
+def decoded_cache(temp_dir: str) -> DecodedCache:
+    """The shared decoded-examples cache, or one in the execution's scratch space when it is off."""
+    return shared_cache() or DecodedCache(os.path.join(temp_dir, DECODED_DIR), max_bytes=2**62)
+
+
 def analyze(preprocessing_fn: Callable, schema: Any, adapter: Any, file_patterns: Mapping[str, str],
-            graph_dir: str, temp_dir: str) -> dict[str, list[str]]:
+            graph_dir: str, temp_dir: str, cache: DecodedCache) -> None:
     """Runs TFT's analysis of the splits' examples on Beam and writes the transform graph to `graph_dir`.
 
     Args:
@@ -50,70 +63,29 @@ def analyze(preprocessing_fn: Callable, schema: Any, adapter: Any, file_patterns
         adapter: Their TensorAdapterConfig.
         file_patterns: Split name -> its files' pattern, for the splits to analyze.
         graph_dir: Where the transform graph goes.
-        temp_dir: Scratch space: TFT's, and the decoded copies of the analyzed files.
-
-    Returns:
-        Split name -> the decoded copies of its files (Arrow IPC streams), in file order: the
-        transform step reads them instead of decoding the files a second time.
+        temp_dir: TFT's scratch space.
+        cache: Where the files' decoded batches are read from, or kept for the transform step.
     """
     import apache_beam as beam
     import tensorflow_transform.beam as tft_beam
 
-    files: list[tuple[str, str]] = []  # (TFRecord file, its decoded copy)
-    copies: dict[str, list[str]] = {}
-    for split, pattern in file_patterns.items():
-        _make_dirs(os.path.join(temp_dir, DECODED_DIR, split))
-        paths = matching_files(pattern)
-        copies[split] = [os.path.join(temp_dir, DECODED_DIR, split, f"{index:05d}.arrow")
-                         for index in range(len(paths))]
-        files += zip(paths, copies[split], strict=True)
+    files = [path for pattern in file_patterns.values() for path in matching_files(pattern)]
     with new_pipeline() as pipeline, tft_beam.Context(temp_dir=temp_dir):
         batches = (pipeline
                    | "Files" >> beam.Create(files)
-                   | "Read" >> beam.FlatMap(_decoded_keeping_copy, schema, adapter.arrow_schema))
+                   | "Read" >> beam.FlatMap(cache.batches, schema, BATCH_ROWS))
         transform_fn = (batches, adapter) | "Analyze" >> tft_beam.AnalyzeDataset(preprocessing_fn)
         _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(graph_dir)
-    return copies
 
 
-def _make_dirs(path: str) -> None:
-    from apache_beam.io.filesystems import FileSystems
-
-    if not FileSystems.exists(path):
-        FileSystems.mkdirs(path)
-
-
-def _decoded_keeping_copy(file: tuple[str, str], schema: Any, arrow_schema: Any) -> Iterator[Any]:
-    """Yields a file's record batches, writing them to its copy as an Arrow IPC stream.
-
-    `file` is (TFRecord path, copy path); the copy is renamed into place once whole.
-    """
-    import pyarrow as pa
-    from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
-
-    path, copy = file
-    partial = f"{copy}.partial"
-    with FileSystems.create(partial, compression_type=CompressionTypes.UNCOMPRESSED) as sink, \
-            pa.ipc.new_stream(sink, arrow_schema) as writer:
-        for batch in record_batches([path], schema, BATCH_ROWS):
-            writer.write_batch(batch)
-            yield batch
-    FileSystems.rename([partial], [copy])
-
-
-def raw_batches(file_pattern: str, schema: Any, copies: Sequence[str] | None) -> Iterator[Any]:
-    """A split's raw record batches in file order: from its decoded copies when analysis made them."""
-    import pyarrow as pa
-    from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
-
-    if copies is None:
-        yield from record_batches(matching_files(file_pattern), schema, BATCH_ROWS)
-        return
-    for copy in copies:
-        with FileSystems.open(copy, compression_type=CompressionTypes.UNCOMPRESSED) as source:
-            yield from pa.ipc.open_stream(source)
+def raw_batches(file_pattern: str, schema: Any, cache: DecodedCache, analyzed: bool) -> Iterator[Any]:
+    """A split's raw record batches in file order: an analyzed split's file by file, as analysis read them."""
+    paths = matching_files(file_pattern)
+    if analyzed:
+        for path in paths:
+            yield from cache.batches(path, schema, BATCH_ROWS)
+    else:
+        yield from split_batches(paths, schema, cache, BATCH_ROWS)
 
 
 class BatchTransformer:

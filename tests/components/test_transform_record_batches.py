@@ -118,3 +118,119 @@ def test_statistics_added_batch_by_batch_equal_one_batchs(split, monkeypatch):
         else:
             assert list(got.top_values) == list(want.top_values), name
             assert got.unique == want.unique, name
+
+
+def _cache_entries(directory):
+    return sorted(path.name for path in directory.glob("*.arrow"))
+
+
+def _table(batches):
+    import pyarrow as pa
+
+    return pa.Table.from_batches(list(batches))
+
+
+def test_the_cache_gives_what_decoding_gives_and_keeps_one_entry_per_file(split, tmp_path):
+    from components.tfrecord_batches import DecodedCache
+
+    pattern, _ = split
+    [first, _] = matching_files(pattern)
+    cache = DecodedCache(str(tmp_path / "cache"))
+    decoded = list(record_batches([first], _schema(), batch_rows=300))
+    stored = list(cache.batches(first, _schema(), batch_rows=300))
+    mapped = list(cache.batches(first, _schema(), batch_rows=300))
+    assert [batch.num_rows for batch in mapped] == [300] * 4 == [batch.num_rows for batch in decoded]
+    assert _table(stored).equals(_table(decoded)) and _table(mapped).equals(_table(decoded))
+    assert len(_cache_entries(tmp_path / "cache")) == 1
+    assert not list((tmp_path / "cache").glob("*.partial"))
+
+
+def test_a_rewritten_file_is_decoded_afresh_never_read_from_its_old_entry(tmp_path):
+    """The entry's name is the digest of the file's bytes: the same path with other records misses."""
+    from components.tfrecord_batches import DecodedCache
+
+    path = str(tmp_path / "data-00000.gz")
+    cache = DecodedCache(str(tmp_path / "cache"))
+    write_records(path, [_examples(50, seed=1)])
+    before = _table(cache.batches(path, _schema()))
+    write_records(path, [_examples(50, seed=2)])  # same path, same row count, other values
+    after = _table(cache.batches(path, _schema()))
+    assert not after.equals(before)
+    assert after.equals(_table(record_batches([path], _schema())))
+    assert len(_cache_entries(tmp_path / "cache")) == 2
+
+
+def test_an_entry_for_another_schema_or_batch_size_is_not_used(split, tmp_path):
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    from components.tfrecord_batches import DecodedCache
+
+    pattern, _ = split
+    [first, _] = matching_files(pattern)
+    cache = DecodedCache(str(tmp_path / "cache"))
+    list(cache.batches(first, _schema(), batch_rows=300))
+    narrower = text_format.Parse('feature { name: "age" type: INT }', schema_pb2.Schema())
+    assert _table(cache.batches(first, narrower, 300)).equals(_table(record_batches([first], narrower, 300)))
+    assert [batch.num_rows for batch in cache.batches(first, _schema(), 500)] == [500, 500, 200]
+    assert len(_cache_entries(tmp_path / "cache")) == 3
+
+
+def test_an_unreadable_entry_is_decoded_again_and_replaced(split, tmp_path):
+    from components.tfrecord_batches import DecodedCache
+
+    pattern, _ = split
+    [first, _] = matching_files(pattern)
+    cache = DecodedCache(str(tmp_path / "cache"))
+    list(cache.batches(first, _schema()))
+    [entry] = (tmp_path / "cache").glob("*.arrow")
+    entry.write_bytes(entry.read_bytes()[:100])  # cut short, as a crash never leaves it (rename)
+    assert _table(cache.batches(first, _schema())).equals(_table(record_batches([first], _schema())))
+    assert entry.stat().st_size > 100
+
+
+def test_a_read_stopped_early_leaves_no_entry(split, tmp_path):
+    from components.tfrecord_batches import DecodedCache
+
+    pattern, _ = split
+    [first, _] = matching_files(pattern)
+    cache = DecodedCache(str(tmp_path / "cache"))
+    batches = cache.batches(first, _schema(), batch_rows=300)
+    next(batches)
+    batches.close()
+    assert not list((tmp_path / "cache").iterdir())
+
+
+def test_the_least_recently_used_entries_go_beyond_the_size_bound(tmp_path):
+    import os
+    import time
+
+    from components.tfrecord_batches import DecodedCache
+
+    paths = []
+    for index in range(3):
+        paths.append(str(tmp_path / f"data-{index}.gz"))
+        write_records(paths[-1], [_examples(200, seed=index)])
+    unbounded = DecodedCache(str(tmp_path / "cache"))
+    list(unbounded.batches(paths[0], _schema()))
+    [entry] = (tmp_path / "cache").glob("*.arrow")
+    bounded = DecodedCache(str(tmp_path / "cache"), max_bytes=2 * entry.stat().st_size + 100)
+    os.utime(entry, (time.time() - 60, time.time() - 60))
+    list(bounded.batches(paths[1], _schema()))
+    list(bounded.batches(paths[0], _schema()))  # read: now the most recently used
+    list(bounded.batches(paths[2], _schema()))  # a third entry: the oldest, paths[1]'s, goes
+    assert len(_cache_entries(tmp_path / "cache")) == 2 and entry.exists()
+    for path in (paths[0], paths[2]):
+        assert _table(bounded.batches(path, _schema())).equals(_table(record_batches([path], _schema())))
+    assert len(_cache_entries(tmp_path / "cache")) == 2
+
+
+def test_a_split_of_several_files_is_decoded_across_them(split, tmp_path):
+    """Batches that straddle files cannot come from per-file entries: nothing is cached for them."""
+    from components.tfrecord_batches import DecodedCache, split_batches
+
+    pattern, _ = split
+    cache = DecodedCache(str(tmp_path / "cache"))
+    batches = list(split_batches(matching_files(pattern), _schema(), cache, batch_rows=700))
+    assert [batch.num_rows for batch in batches] == [700, 700, 600]
+    assert not (tmp_path / "cache").exists()

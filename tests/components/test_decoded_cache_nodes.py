@@ -1,0 +1,115 @@
+"""StatisticsGen and Transform share decoded examples through the DecodedCache (issue 25), and
+the outputs are those they give with the cache turned off. Real TFDV and TFT, the ctr template's
+preprocessing_fn, one generated CSV (one shard per split, so both splits go through the cache)."""
+
+import glob
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from components import CsvExampleGen, ImportSchemaGen, StatisticsGen, Transform
+from components.tfrecord_batches import CACHE_DIR_VARIABLE
+from pipelines import LocalRunner, Pipeline
+from pipelines.reports.statistics import load_statistics
+from pipelines.runner.progress import RunListener
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "templates" / "ctr"))
+
+from data_generator import CtrDataConfig, generate_day  # noqa: E402
+
+
+class CacheAfterStatistics(RunListener):
+    """Notes the cache's entries (name -> (inode, mtime)) when StatisticsGen finishes."""
+
+    def __init__(self, directory: Path):
+        self.directory, self.entries = directory, None
+
+    def node_finished(self, result):
+        if result.node_id == "StatisticsGen":
+            self.entries = _entries(self.directory)
+
+
+def _entries(directory):
+    if not directory.exists():
+        return {}
+    return {path.name: (path.stat().st_ino, path.stat().st_mtime_ns) for path in directory.glob("*")}
+
+
+def _run(work, name, csv_dir, listener=None):
+    gen = CsvExampleGen(input_base=str(csv_dir))
+    schema = ImportSchemaGen(schema_file=str(REPO / "schemas" / "ctr.pbtxt"))
+    stats = StatisticsGen(examples=gen.outputs["examples"], schema=schema.outputs["schema"])
+    transform = Transform(examples=gen.outputs["examples"], schema=schema.outputs["schema"],
+                          module_file=str(REPO / "templates" / "ctr" / "preprocessing.py"))
+    pipeline = Pipeline(name, str(work / name), [gen, schema, stats, transform])
+    result = LocalRunner(listener=listener).run(pipeline)
+    assert result.status == "COMPLETE", {k: v.error for k, v in result.nodes.items()}
+    return result
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    work = tmp_path_factory.mktemp("decoded_cache")
+    (work / "data").mkdir()
+    generate_day(1, CtrDataConfig(rows_per_day=3000)).to_csv(work / "data" / "day.csv", index=False)
+    listener = CacheAfterStatistics(work / "cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_VARIABLE, str(work / "cache"))
+        cached = _run(work, "cached", work / "data", listener)
+        patch.setenv(CACHE_DIR_VARIABLE, "")
+        uncached = _run(work, "uncached", work / "data")
+    return work, listener, cached, uncached
+
+
+def test_transform_reads_what_statistics_gen_decoded(runs):
+    work, listener, _, _ = runs
+    assert len(listener.entries) == 2  # train's and eval's shard
+    assert all(name.endswith(".arrow") for name in listener.entries)
+    after = _entries(work / "cache")
+    assert sorted(after) == sorted(listener.entries)
+    for name, (inode, mtime) in after.items():  # the same files, read again (a read marks an entry used)
+        assert inode == listener.entries[name][0] and mtime > listener.entries[name][1], name
+
+
+def test_nothing_is_added_to_the_artifacts(runs):
+    work, _, cached, uncached = runs
+    for name in ("cached", "uncached"):
+        assert not [path for path in _files(work / name) if "arrow" in path or "decoded" in path], name
+    for node, port in (("StatisticsGen", "statistics"), ("Transform", "transformed_examples"),
+                       ("Transform", "transform_graph")):
+        mine, theirs = cached.output(node, port).uri, uncached.output(node, port).uri
+        assert _files(mine) == _files(theirs), (node, port)
+
+
+def _files(directory):
+    return sorted(os.path.relpath(path, directory) for path in glob.glob(f"{directory}/**/*", recursive=True))
+
+
+def _records(examples, split):
+    import tensorflow as tf
+
+    files = sorted(glob.glob(os.path.join(examples.split_uri(split), "*.gz")))
+    return [tf.train.Example.FromString(record.numpy())
+            for record in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+
+
+def test_the_cached_runs_outputs_equal_the_uncached_runs(runs):
+    _, _, cached, uncached = runs
+    for split in ("train", "eval"):
+        mine = _records(cached.output("Transform", "transformed_examples"), split)
+        theirs = _records(uncached.output("Transform", "transformed_examples"), split)
+        assert len(mine) == len(theirs) > 500 and mine == theirs, split
+    mine = load_statistics(cached.output("StatisticsGen", "statistics").uri)
+    theirs = load_statistics(uncached.output("StatisticsGen", "statistics").uri)
+    assert sorted(mine) == sorted(theirs) == ["eval", "train"]
+    for split in theirs:
+        for got, expected in zip(mine[split].datasets[0].features, theirs[split].datasets[0].features,
+                                 strict=True):
+            if got.HasField("string_stats"):  # equally frequent values rank in either order
+                for stats in (got.string_stats, expected.string_stats):
+                    stats.ClearField("top_values")
+                    stats.rank_histogram.ClearField("buckets")
+            assert got == expected, (split, got.path)
