@@ -186,7 +186,7 @@ def measure_starling(base: str, body: bytes, grpc_request: bytes, binary: Path, 
                      workers: int = 1) -> tuple[list[str], list[str]]:
     """Starling's closed-loop rows (REST with wrk, gRPC with loadgen) and its overload rows."""
     port, grpc_port = free_port(), free_port()
-    command = [sys.executable, "-c", "import sys; from pipelines.cli.main import main; sys.exit(main())",
+    command = [sys.executable, "-c", "from pipelines.cli.main import command; command()",
                "serve", "--model-base-path", base, "--port", str(port), "--grpc-port", str(grpc_port),
                "--workers", str(workers)]
     url = f"http://127.0.0.1:{port}/v1/models/ctr:predict"

@@ -6,6 +6,7 @@ import logging
 import os
 from pathlib import Path
 
+from components.infra_validator.prepared import prepared_sandbox
 from components.infra_validator.queries import (
     QueryError,
     query_grpc,
@@ -47,7 +48,7 @@ def validate(saved_model: str, examples: list[bytes] | None, signatures: list[st
     return reason
 
 
-@component(name="InfraValidator")
+@component(name="InfraValidator", prepare=prepared_sandbox)
 def infra_validator(model: Input[Model], blessing: Output[InfraBlessing],
                     examples: Input[Examples] | None = None,
                     max_loading_time_seconds: Parameter[int] = 300, num_tries: Parameter[int] = 3,

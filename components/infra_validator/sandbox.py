@@ -12,12 +12,18 @@ import tempfile
 import time
 from typing import Any
 
+from components.infra_validator.prepared import (
+    LOG_NAME,
+    PreparedInterpreter,
+    sandbox_environment,
+    take_prepared,
+)
 from pipelines.errors import StarlingError
 from pipelines.runner.leftovers import record_directory, record_process_group
 from pipelines.warm import WarmProcess, worker_for_spawning
 
 SANDBOX_MODEL_NAME = "candidate"
-_SERVE = "import sys; from pipelines.cli.main import main; sys.exit(main())"
+_SERVE = "from pipelines.cli.main import command; command()"
 
 
 class SandboxError(Exception):
@@ -82,28 +88,41 @@ class SandboxServer:
         return f"127.0.0.1:{self.grpc_port}"
 
     def __enter__(self) -> SandboxServer:
-        self.base = tempfile.mkdtemp(prefix="starling-infra-")
+        prepared = take_prepared()
+        self.base = prepared.base if prepared else tempfile.mkdtemp(prefix="starling-infra-")
+        self.log_path = os.path.join(self.base, LOG_NAME)
         record_directory(self.base, "sandbox model copy")
         try:
-            self._start()
+            shutil.copytree(self.saved_model_dir, os.path.join(self.base, SANDBOX_MODEL_NAME, "1"))
+            self._process = self._start(prepared)
+            # if this process dies (kill -9), recovery stops the server's group by this record
+            record_process_group(self._process.pid, f"sandbox model server on ports {self.rest_port} "
+                                                    f"and {self.grpc_port}")
         except BaseException:
+            if prepared is not None and self._process is None:
+                prepared.stop()
             self.__exit__()
             raise
         return self
 
-    def _start(self) -> None:
-        shutil.copytree(self.saved_model_dir, os.path.join(self.base, SANDBOX_MODEL_NAME, "1"))
-        self.log_path = os.path.join(self.base, "server.log")
+    def _start(self, prepared: PreparedInterpreter | None) -> subprocess.Popen[bytes] | WarmProcess:
+        """The server: the prepared interpreter, a fork of the warm worker, or a new interpreter."""
         arguments = ["serve", "--model-base-path", self.base, "--port", str(self.rest_port),
                      "--grpc-port", str(self.grpc_port), "--poll-seconds", "0.5"]
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-        with open(self.log_path, "wb") as log:
-            self._process = (_fork_of_warm_worker(arguments, log.fileno(), env)
-                             or subprocess.Popen([sys.executable, "-c", _SERVE, *arguments], stdout=log,
-                                                 stderr=subprocess.STDOUT, env=env, start_new_session=True))
-        # if this process dies (kill -9), recovery stops the server's group by this record
-        record_process_group(self._process.pid, f"sandbox model server on ports {self.rest_port} "
-                                                f"and {self.grpc_port}")
+        if prepared is not None:
+            try:
+                process = prepared.start(arguments)
+            except OSError:  # it died while waiting: start afresh, below
+                prepared.stop()
+            else:
+                print(f"sandbox model server: the interpreter prepared during the run (pid {process.pid})",
+                      file=sys.stderr, flush=True)  # the run's log, inside a run
+                return process
+        env = sandbox_environment()
+        with open(self.log_path, "ab") as log:
+            return (_fork_of_warm_worker(arguments, log.fileno(), env)
+                    or subprocess.Popen([sys.executable, "-c", _SERVE, *arguments], stdout=log,
+                                        stderr=subprocess.STDOUT, env=env, start_new_session=True))
 
     def wait_until_loaded(self, max_seconds: float) -> None:
         """Polls the model's status until version 1 is AVAILABLE.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, overload
 
 from pipelines.dsl.annotations import Signature, read_signature
@@ -14,6 +15,8 @@ from pipelines.dsl.node import Channel, Driver, Node
 from pipelines.dsl.parameters import type_label, value_matches
 from pipelines.errors import PipelineDefinitionError
 
+Preparation = Callable[[], AbstractContextManager[Any]]
+
 
 class Component:
     """A pipeline step built from a typed function; calling it makes a Node.
@@ -22,15 +25,17 @@ class Component:
         name: The component name (default: the function name); the default node id.
         function: The wrapped function, called with input/output artifacts and parameters.
         signature: Its declared inputs, outputs and parameters.
+        prepare: Starts slow set-up ahead of the component's turn, or None (see `component`).
     """
 
     is_resolver = False
 
     def __init__(self, function: Callable[..., Any], name: str | None = None,
-                 driver: Driver | None = None):
+                 driver: Driver | None = None, prepare: Preparation | None = None):
         self.function = function
         self.name = name or function.__name__
         self.driver = driver
+        self.prepare = prepare
         self.signature: Signature = read_signature(function)
         self.__doc__ = function.__doc__
         functools.update_wrapper(self, function, updated=())
@@ -119,12 +124,13 @@ def _function_source(function: Callable[..., Any]) -> str:
 @overload
 def component(function: Callable[..., Any]) -> Component: ...
 @overload
-def component(*, name: str | None = None,
-              driver: Driver | None = None) -> Callable[[Callable[..., Any]], Component]: ...
+def component(*, name: str | None = None, driver: Driver | None = None,
+              prepare: Preparation | None = None) -> Callable[[Callable[..., Any]], Component]: ...
 
 
 def component(function: Callable[..., Any] | None = None, *, name: str | None = None,
-              driver: Driver | None = None) -> Component | Callable[[Callable[..., Any]], Component]:
+              driver: Driver | None = None,
+              prepare: Preparation | None = None) -> Component | Callable[[Callable[..., Any]], Component]:
     """Turns a typed function into a pipeline component.
 
     Inputs, outputs and parameters are declared only in the signature. The function reads its
@@ -136,6 +142,11 @@ def component(function: Callable[..., Any] | None = None, *, name: str | None = 
         driver: Called with the node's parameters before the cache is consulted; returns
             JSON-able facts about the world outside MLMD (e.g. which input files exist). The
             facts join the cache key and are recorded on the execution and its outputs.
+        prepare: Returns a context manager that starts slow set-up in the background (e.g. a
+            server's interpreter importing TensorFlow). The local runner enters it when a node
+            upstream of this component's node has just executed (not when it was CACHED), and
+            exits it when the run ends, whether or not the node ran; the function finds what was
+            prepared itself. Nothing prepared may change a result: it only saves time.
 
     Example:
         >>> from pipelines import component, Input, Output, Parameter
@@ -147,5 +158,5 @@ def component(function: Callable[..., Any] | None = None, *, name: str | None = 
         ['steps']
     """
     if function is None:
-        return lambda inner: Component(inner, name=name, driver=driver)
-    return Component(function, name=name, driver=driver)
+        return lambda inner: Component(inner, name=name, driver=driver, prepare=prepare)
+    return Component(function, name=name, driver=driver, prepare=prepare)

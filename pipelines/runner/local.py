@@ -15,6 +15,7 @@ from pipelines.metadata.connection import sqlite_config
 from pipelines.metadata.store import MetadataStore
 from pipelines.runner.launcher import RunEnvironment, process_identity
 from pipelines.runner.node_execution import run_node
+from pipelines.runner.preparation import Preparations
 from pipelines.runner.progress import RunListener
 from pipelines.runner.recovery import exclusive_run, mark_run_failed
 from pipelines.runner.results import CANCELLED, FAILED, NodeResult, RunResult
@@ -77,11 +78,11 @@ class LocalRunner:
         results: dict[str, NodeResult] = {}
         status = FAILED
         try:
-            with sigterm_as_interrupt():
+            with sigterm_as_interrupt(), Preparations(pipeline) as preparations:
                 if self.max_parallel_nodes == 1:
-                    self._run_in_order(pipeline, env, results)
+                    self._run_in_order(pipeline, env, results, preparations)
                 else:
-                    self._run_concurrently(pipeline, env, results)
+                    self._run_concurrently(pipeline, env, results, preparations)
             status = run_status(results)
         except KeyboardInterrupt:
             status = CANCELLED
@@ -118,20 +119,21 @@ class LocalRunner:
                               contexts, tuple(pipeline.beam_args), use_cache,
                               project_dir=pipeline.project_dir)
 
-    def _run_one(self, node: Node, env: RunEnvironment,
-                 results: dict[str, NodeResult]) -> NodeResult:
+    def _run_one(self, node: Node, env: RunEnvironment, results: dict[str, NodeResult],
+                 preparations: Preparations) -> NodeResult:
         self.listener.node_started(node.id, node.component.name)
         result = run_node(node, env, results)
+        preparations.after(result)
         self.listener.node_finished(result)
         return result
 
     def _run_in_order(self, pipeline: Pipeline, env: RunEnvironment,
-                      results: dict[str, NodeResult]) -> None:
+                      results: dict[str, NodeResult], preparations: Preparations) -> None:
         for node in pipeline.ordered_nodes:
-            results[node.id] = self._run_one(node, env, results)
+            results[node.id] = self._run_one(node, env, results, preparations)
 
     def _run_concurrently(self, pipeline: Pipeline, env: RunEnvironment,
-                          results: dict[str, NodeResult]) -> None:
+                          results: dict[str, NodeResult], preparations: Preparations) -> None:
         """Runs ready nodes on threads; on interrupt, running nodes finish and no new one starts."""
         waiting = {node.id: {up.id for up in node.upstream_nodes()} for node in pipeline.nodes}
         ready = [node for node in pipeline.ordered_nodes if not waiting[node.id]]
@@ -140,7 +142,7 @@ class LocalRunner:
             while ready or running:
                 while ready and len(running) < self.max_parallel_nodes:
                     node = ready.pop(0)
-                    running[pool.submit(self._run_one, node, env, dict(results))] = node
+                    running[pool.submit(self._run_one, node, env, dict(results), preparations)] = node
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     node = running.pop(future)

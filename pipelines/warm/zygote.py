@@ -12,7 +12,6 @@ as cancellation. SIGTERM to the worker stops it taking requests; it exits when i
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import importlib
@@ -23,12 +22,12 @@ import signal
 import socket
 import struct
 import sys
-import threading
 import time
 import traceback
 from types import FrameType
 from typing import Any
 
+from pipelines.environment.process_exit import exit_code, finish_like_an_interpreter
 from pipelines.warm.wire import WorkerGone, receive_message, send_message
 
 # Imported once in the worker, in this order: what a run's nodes would import first.
@@ -252,18 +251,8 @@ def run_request(request: dict[str, Any], fds: list[int], socket_path: str) -> in
     try:
         code = main(argv)
     except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    return _exit_like_an_interpreter(code)
-
-
-def _exit_like_an_interpreter(code: int) -> int:
-    """What Python does when a program ends: waits for its threads, runs atexit, flushes."""
-    getattr(threading, "_shutdown")()  # noqa: B009 - private, as the interpreter calls it
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    return code
+        code = exit_code(exit_)
+    return finish_like_an_interpreter(code)
 
 
 def _wake_only(signal_number: int, frame: FrameType | None) -> None:

@@ -64,12 +64,14 @@ def run(tmp_path, name, broken=False, drop_feature=""):
     return result.output("InfraValidator", "blessing"), result.output("Pusher", "pushed_model")
 
 
-def test_a_servable_model_is_blessed_and_pushed(saved_model, tmp_path):  # noqa: F811
+def test_a_servable_model_is_blessed_and_pushed(saved_model, tmp_path, capfd):  # noqa: F811
     _SOURCE["saved_model"] = str(saved_model)
     blessing, pushed = run(tmp_path, "good")
     assert blessing.blessed == 1 and Path(blessing.path("INFRA_BLESSED")).exists()
     assert blessing.properties["validation_mode"] == "LOAD_AND_QUERY"
     assert pushed.pushed == 1
+    # its upstream nodes executed, so the run prepared the server's interpreter meanwhile
+    assert "sandbox model server: the interpreter prepared during the run" in capfd.readouterr().err
 
 
 def test_a_model_that_cannot_load_is_not_blessed(saved_model, tmp_path):  # noqa: F811
