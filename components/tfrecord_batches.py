@@ -131,6 +131,7 @@ CACHE_DIR_VARIABLE = "STARLING_DECODED_CACHE_DIR"
 CACHE_MAX_BYTES = 1024 * 1024 * 1024
 _CACHE_SUFFIX = ".arrow"
 _CACHE_FORMAT = b"starling-decoded-examples-1"
+_SOURCE = b"source rows"
 
 
 def default_cache_dir() -> str | None:
@@ -158,6 +159,12 @@ class DecodedCache:
     artifact (the TFX layout of artifacts stays as it is), is created private to the user, and is
     kept under `max_bytes` by deleting the least recently used entries after each write.
 
+    A writer of TFRecords may also leave a *source entry* for a file (`source_entry`): the Arrow
+    rows whose `RecordBatchToExamples` encoding are the file's records, in order, named by the
+    digest of the file's bytes alone. A reader with a schema takes the schema's columns from it
+    (an absent feature all missing, as the decoder gives it) cut into `batch_rows`-row batches;
+    when a column's type is not exactly the decoder's for the schema, it decodes instead.
+
     Example:
         >>> cache = DecodedCache(default_cache_dir())  # doctest: +SKIP
         >>> for batch in cache.batches(path, schema):  # decoded once, mapped the next time
@@ -176,23 +183,33 @@ class DecodedCache:
         if schema is None:
             yield from record_batches([path], schema, batch_rows)
             return
-        entry = os.path.join(self.directory, self._key(path, schema, batch_rows) + _CACHE_SUFFIX)
-        cached = _read_entry(entry)
+        digest = _file_digest(path)
+        entry = self._entry(digest, str(batch_rows).encode(), schema.SerializeToString(deterministic=True))
+        cached: Iterable[Any] | None = _read_entry(entry)
+        if cached is None:
+            source = _read_entry(self._entry(digest, _SOURCE))
+            projected = None if source is None else _projected(source, schema)
+            cached = None if projected is None else _cut(projected, batch_rows)
         if cached is not None:
             yield from cached
             return
         yield from self._decode_and_keep(path, schema, batch_rows, entry)
 
-    def _key(self, path: str, schema: Any, batch_rows: int) -> str:
+    def source_entry(self, arrow_schema: Any) -> SourceEntry | None:
+        """A source entry for the rows of a TFRecord file being written; None if the directory is unusable."""
+        if not _private_directory(self.directory):
+            return None
+        return SourceEntry(self, arrow_schema)
+
+    def _entry(self, digest: bytes, *parts: bytes) -> str:
+        """The path of the entry for a file's digest and what else decides its content."""
         import pyarrow as pa
         import tfx_bsl
 
         key = hashlib.sha256(_CACHE_FORMAT)
-        for part in (tfx_bsl.__version__.encode(), pa.__version__.encode(), str(batch_rows).encode(),
-                     schema.SerializeToString(deterministic=True),
-                     _file_digest(path)):
+        for part in (tfx_bsl.__version__.encode(), pa.__version__.encode(), *parts, digest):
             key.update(len(part).to_bytes(8, "little") + part)
-        return key.hexdigest()
+        return os.path.join(self.directory, key.hexdigest() + _CACHE_SUFFIX)
 
     def _decode_and_keep(self, path: str, schema: Any, batch_rows: int, entry: str) -> Iterator[Any]:
         """Yields the decoded batches, writing them to the entry (renamed into place once whole)."""
@@ -218,6 +235,97 @@ class DecodedCache:
                 _evict(self.directory, self.max_bytes, keep=entry)
             elif os.path.exists(partial):
                 os.remove(partial)
+
+
+class SourceEntry:
+    """A source entry being written: the Arrow rows of a TFRecord file being written, in order.
+
+    `add` each batch whose `RecordBatchToExamples` records go to the file, in the file's order;
+    `finish(path)` once the file is closed names the entry by the digest of its bytes. An entry
+    past the cache's `max_bytes` is given up (deleted) rather than kept.
+    """
+
+    def __init__(self, cache: DecodedCache, arrow_schema: Any) -> None:
+        import pyarrow as pa
+
+        self._cache = cache
+        self._schema = arrow_schema
+        self._partial = os.path.join(cache.directory, f"{uuid.uuid4().hex}.source.partial")
+        self._sink = pa.OSFile(self._partial, "wb")
+        self._writer: Any = pa.ipc.new_file(self._sink, arrow_schema)
+        self._rows = 0
+
+    def add(self, batch: Any) -> None:
+        """Appends rows; a batch of another schema than the first gives the entry up."""
+        if self._writer is None or not batch.num_rows:
+            return
+        if not batch.schema.equals(self._schema):
+            self.abandon()
+            return
+        self._writer.write_batch(batch)
+        self._rows += batch.num_rows
+        if self._sink.tell() > self._cache.max_bytes:
+            self.abandon()
+
+    def finish(self, path: str) -> None:
+        """Names the entry by the digest of the written file `path`; an entry without rows is dropped."""
+        if self._writer is None:
+            return
+        if not self._rows:
+            self.abandon()
+            return
+        self._writer.close()
+        self._sink.close()
+        self._writer = None
+        entry = self._cache._entry(_file_digest(path), _SOURCE)
+        os.replace(self._partial, entry)
+        _evict(self._cache.directory, self._cache.max_bytes, keep=entry)
+
+    def abandon(self) -> None:
+        """Deletes what was written; later rows are ignored."""
+        if self._writer is not None:
+            self._writer.close()
+            self._sink.close()
+            self._writer = None
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self._partial)
+
+
+def _projected(source: list[Any], schema: Any) -> Any | None:
+    """The rows of a source entry as the decoder gives them under `schema`, or None if that may differ.
+
+    The decoder's columns are the schema's, in its order and types; a feature no row has is all
+    missing (null lists). A column of another type (which the decoder would convert or refuse)
+    means decoding instead.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from tfx_bsl.coders import example_coder
+
+    if not source:
+        return None
+    target = example_coder.ExamplesToRecordBatchDecoder(schema.SerializeToString()).ArrowSchema()
+    table = pa.Table.from_batches(source)
+    columns = []
+    for field in target:
+        index = table.schema.get_field_index(field.name)
+        if index < 0:
+            columns.append(pa.chunked_array([pa.nulls(table.num_rows, field.type)]))
+        elif table.schema.field(index).type != field.type or pc.list_flatten(table.column(index)).null_count:
+            return None  # another type, or missing values inside lists, which tf.Examples cannot hold
+        else:
+            columns.append(table.column(index))
+    return pa.Table.from_arrays(columns, schema=target)
+
+
+def _cut(table: Any, batch_rows: int) -> Iterator[Any]:
+    """The table's rows in batches of `batch_rows`, each a fresh copy (no offsets into shared buffers)."""
+    import pyarrow as pa
+
+    for start in range(0, table.num_rows, batch_rows):
+        piece = table.slice(start, batch_rows)
+        yield pa.RecordBatch.from_arrays([pa.concat_arrays(column.chunks) for column in piece.columns],
+                                         schema=table.schema)
 
 
 def split_batches(paths: Sequence[str], schema: Any, cache: DecodedCache | None,

@@ -47,9 +47,11 @@ def _inferred_layout_here(columns: list[str]) -> Any:
 
 def _csv_format(columns: list[str], schema: Schema | None, first_file: str) -> FileFormat:
     if schema is None:
-        return FileFormat(csv_rows.read_chunks, _inferred_layout(columns), _inferred_layout_here(columns))
+        return FileFormat(csv_rows.read_chunks, _inferred_layout(columns), _inferred_layout_here(columns),
+                          rows_are_records=True)
     layout = csv_rows.layout_from_schema(load_schema_file(schema_path(schema)), columns, first_file)
-    return FileFormat(csv_rows.read_chunks, lambda _paths: (layout,), lambda _paths: (layout,))
+    return FileFormat(csv_rows.read_chunks, lambda _paths: (layout,), lambda _paths: (layout,),
+                      rows_are_records=True)
 
 
 def _check_partition_feature(partition_feature: str | None, columns: list[str]) -> None:
@@ -120,7 +122,7 @@ def parquet_example_gen(examples: Output[Examples], input_base: Parameter[str],
     selection = select_readable_files(input_base, pattern, span, span_range)
     columns = parquet_rows.check_files(selection.files)
     _check_partition_feature(partition_feature, columns)
-    ingest(examples, selection, FileFormat(parquet_rows.read_chunks),
+    ingest(examples, selection, FileFormat(parquet_rows.read_chunks, rows_are_records=True),
            IngestOptions(splits, partition_feature, allow_empty=allow_empty))
 
 

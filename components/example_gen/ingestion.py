@@ -16,7 +16,7 @@ import glob
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.beam import beam_args, new_pipeline
 from components.example_gen.counters import NAMESPACE, ROWS_REJECTED, count, tallied
@@ -24,6 +24,9 @@ from components.example_gen.spans import SpanSelection
 from components.example_gen.splits import SplitWriter, canonical_keys, check_splits
 from pipelines.artifacts import Examples
 from pipelines.runner import current_execution
+
+if TYPE_CHECKING:
+    from components.tfrecord_batches import DecodedCache
 
 REJECTED = "rejected"
 REJECTED_DIR = "Rejected"
@@ -47,11 +50,16 @@ class FileFormat:
             (constants or Beam side inputs).
         local_arguments: Given the list of file paths, the same arguments computed in this
             process.
+        rows_are_records: Each chunk's RecordBatch is, row for row, what its records encode
+            (the records are `RecordBatchToExamples` of it): the shards' rows may then be kept
+            in the decoded-examples cache (`components.tfrecord_batches.DecodedCache`) when
+            reading in process.
     """
 
     read_chunks: Callable[..., Iterator[Any]]
     arguments: Callable[[Any], tuple] = no_arguments
     local_arguments: Callable[[list[str]], tuple] = no_arguments
+    rows_are_records: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,12 +74,18 @@ class IngestOptions:
 
 
 def split_file(indexed_path: tuple[int, str], read_chunks: Callable[..., Iterator[Any]],
-               examples_uri: str, file_count: int, options: IngestOptions, *arguments: Any) -> Iterator[Any]:
-    """Reads one file and writes its rows to their splits' shards; passes rejections on."""
+               examples_uri: str, file_count: int, options: IngestOptions, *arguments: Any,
+               cache: DecodedCache | None = None) -> Iterator[Any]:
+    """Reads one file and writes its rows to their splits' shards; passes rejections on.
+
+    With a `cache`, the chunks' RecordBatches must be the rows their records encode: they are
+    kept there as the shards' source entries (`SplitWriter`), given up if reading fails.
+    """
     from apache_beam import pvalue
 
     index, path = indexed_path
-    writer = SplitWriter(examples_uri, options.splits, index, file_count)
+    writer = SplitWriter(examples_uri, options.splits, index, file_count, cache)
+    whole = False
     try:
         for chunk in read_chunks(path, *arguments):
             if isinstance(chunk, pvalue.TaggedOutput):
@@ -79,9 +93,10 @@ def split_file(indexed_path: tuple[int, str], read_chunks: Callable[..., Iterato
                 yield chunk
                 continue
             records, batch = chunk
-            writer.write(records, canonical_keys(batch, options.partition_feature))
+            writer.write(records, canonical_keys(batch, options.partition_feature), batch)
+        whole = True
     finally:
-        written = writer.close()
+        written = writer.close(keep_rows=whole)
     for split, rows in written.items():
         count(f"rows_{split}", rows)
 
@@ -97,12 +112,15 @@ def reads_in_process(args: Sequence[str]) -> bool:
 def _ingest_in_process(examples: Examples, selection: SpanSelection, file_format: FileFormat,
                        options: IngestOptions, rejected_dir: str) -> dict[str, int]:
     """Each file through `split_file` here; rejections written as Beam's WriteToText writes them."""
+    from components.tfrecord_batches import shared_cache
+
     arguments = file_format.local_arguments(list(selection.files))
+    cache = shared_cache() if file_format.rows_are_records else None
     rejected: list[str] = []
     with tallied() as counts:
         for indexed_path in enumerate(selection.files):
             tagged = split_file(indexed_path, file_format.read_chunks, examples.uri, len(selection.files),
-                                options, *arguments)
+                                options, *arguments, cache=cache)
             rejected += [rejection.value for rejection in tagged]
     os.makedirs(rejected_dir, exist_ok=True)
     with open(os.path.join(rejected_dir, f"rejected-00000-of-00001{REJECTED_SUFFIX}"), "w") as file:

@@ -14,9 +14,12 @@ import hashlib
 import os
 import struct
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.artifact_io import EXAMPLES_FILE_PREFIX
+
+if TYPE_CHECKING:
+    from components.tfrecord_batches import DecodedCache
 
 DEFAULT_SPLITS = {"train": 2, "eval": 1}
 
@@ -127,10 +130,13 @@ class SplitWriter:
     Every split gets a file, empty or not, so readers of `Split-<name>/*.gz` always find one.
     Names are fixed by the input file's index, so a retried bundle overwrites its own shards.
     Records are framed and compressed a batch at a time (Beam's file systems, so any Beam
-    file system works).
+    file system works). Given a `DecodedCache`, each shard's rows also go to a source entry
+    there (`components.tfrecord_batches`), so StatisticsGen and Transform need not decode the
+    shard again; the shard itself is the same either way.
     """
 
-    def __init__(self, examples_uri: str, splits: Mapping[str, int], file_index: int, file_count: int):
+    def __init__(self, examples_uri: str, splits: Mapping[str, int], file_index: int, file_count: int,
+                 cache: DecodedCache | None = None):
         from apache_beam.io.filesystem import CompressionTypes
         from apache_beam.io.filesystems import FileSystems
 
@@ -143,9 +149,16 @@ class SplitWriter:
         plain = CompressionTypes.UNCOMPRESSED
         self._raw = [FileSystems.create(path, compression_type=plain) for path in paths]
         self._files = [gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL) for raw in self._raw]
+        self._paths = paths
+        self._cache = cache
+        self._sources: list[Any] | None = None  # the shards' source entries, opened with the first batch
 
-    def write(self, records: Sequence[bytes], keys: Sequence[bytes]) -> None:
-        """Writes each record to the split its key hashes to."""
+    def write(self, records: Sequence[bytes], keys: Sequence[bytes], batch: Any = None) -> None:
+        """Writes each record to the split its key hashes to.
+
+        `batch`, when given, is the Arrow rows the records encode (`RecordBatchToExamples`), row
+        for row: they go to the shards' source entries in the cache.
+        """
         import numpy as np
 
         if len(records) != len(keys):
@@ -154,16 +167,39 @@ class SplitWriter:
         total, split_of_bucket = self._buckets
         digests = b"".join(hashlib.blake2b(key, digest_size=8).digest() for key in keys)
         buckets = (np.frombuffer(digests, dtype=">u8") % np.uint64(total)).tolist()  # big-endian, as before
-        for record, bucket in zip(records, buckets, strict=True):
-            chosen[split_of_bucket[bucket]].append(record)
+        split_of_row = [split_of_bucket[bucket] for bucket in buckets]
+        for record, index in zip(records, split_of_row, strict=True):
+            chosen[index].append(record)
         for index, split_records in enumerate(chosen):
             if split_records:
                 self._files[index].write(tfrecord_frames(split_records))
                 self.counts[index] += len(split_records)
+        if batch is not None and self._cache is not None:
+            self._keep_rows(batch, np.asarray(split_of_row))
 
-    def close(self) -> dict[str, int]:
-        """Closes the shards; rows written per split."""
+    def _keep_rows(self, batch: Any, split_of_row: Any) -> None:
+        """Adds each split's rows of the batch to its shard's source entry."""
+        import pyarrow as pa
+
+        if self._sources is None:
+            assert self._cache is not None
+            self._sources = [self._cache.source_entry(batch.schema) for _ in self.names]
+        for index, source in enumerate(self._sources):
+            if source is not None:
+                source.add(batch.filter(pa.array(split_of_row == index)))
+
+    def close(self, keep_rows: bool = True) -> dict[str, int]:
+        """Closes the shards; rows written per split.
+
+        Their source entries are named by the shards' bytes, or given up when not `keep_rows`
+        (the shards may not hold every row then).
+        """
         for compressed, raw in zip(self._files, self._raw, strict=True):
             compressed.close()
             raw.close()
+        for source, path in zip(self._sources or [None] * len(self._paths), self._paths, strict=True):
+            if source is not None and keep_rows:
+                source.finish(path)
+            elif source is not None:
+                source.abandon()
         return dict(zip(self.names, self.counts, strict=True))

@@ -1,6 +1,8 @@
-"""StatisticsGen and Transform share decoded examples through the DecodedCache (issue 25), and
-the outputs are those they give with the cache turned off. Real TFDV and TFT, the ctr template's
-preprocessing_fn, one generated CSV (one shard per split, so both splits go through the cache)."""
+"""ExampleGen, StatisticsGen and Transform share decoded examples through the DecodedCache (issue
+25): ExampleGen keeps each shard's rows, the other two read them instead of decoding the shards,
+and the outputs are those they give with the cache turned off. Real TFDV and TFT, the ctr
+template's preprocessing_fn, one generated CSV (one shard per split, so both splits go through
+the cache)."""
 
 import glob
 import os
@@ -21,15 +23,14 @@ sys.path.insert(0, str(REPO / "templates" / "ctr"))
 from data_generator import CtrDataConfig, generate_day  # noqa: E402
 
 
-class CacheAfterStatistics(RunListener):
-    """Notes the cache's entries (name -> (inode, mtime)) when StatisticsGen finishes."""
+class CacheAfterEachNode(RunListener):
+    """Notes the cache's entries (name -> (inode, mtime)) as each node finishes."""
 
     def __init__(self, directory: Path):
-        self.directory, self.entries = directory, None
+        self.directory, self.entries = directory, {}
 
     def node_finished(self, result):
-        if result.node_id == "StatisticsGen":
-            self.entries = _entries(self.directory)
+        self.entries[result.node_id] = _entries(self.directory)
 
 
 def _entries(directory):
@@ -55,7 +56,7 @@ def runs(tmp_path_factory):
     work = tmp_path_factory.mktemp("decoded_cache")
     (work / "data").mkdir()
     generate_day(1, CtrDataConfig(rows_per_day=3000)).to_csv(work / "data" / "day.csv", index=False)
-    listener = CacheAfterStatistics(work / "cache")
+    listener = CacheAfterEachNode(work / "cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CACHE_DIR_VARIABLE, str(work / "cache"))
         cached = _run(work, "cached", work / "data", listener)
@@ -64,14 +65,17 @@ def runs(tmp_path_factory):
     return work, listener, cached, uncached
 
 
-def test_transform_reads_what_statistics_gen_decoded(runs):
-    work, listener, _, _ = runs
-    assert len(listener.entries) == 2  # train's and eval's shard
-    assert all(name.endswith(".arrow") for name in listener.entries)
-    after = _entries(work / "cache")
-    assert sorted(after) == sorted(listener.entries)
-    for name, (inode, mtime) in after.items():  # the same files, read again (a read marks an entry used)
-        assert inode == listener.entries[name][0] and mtime > listener.entries[name][1], name
+def test_statistics_gen_and_transform_read_the_rows_example_gen_kept(runs):
+    """No entry is added after ExampleGen's two (nothing is decoded), and each node reads them (a
+    read marks an entry used)."""
+    _, listener, _, _ = runs
+    kept = listener.entries["CsvExampleGen"]
+    assert len(kept) == 2 and all(name.endswith(".arrow") for name in kept)  # train's and eval's shard
+    for before, after in (("CsvExampleGen", "StatisticsGen"), ("StatisticsGen", "Transform")):
+        assert sorted(listener.entries[after]) == sorted(kept), after
+        for name, (inode, mtime) in listener.entries[after].items():
+            assert inode == listener.entries[before][name][0], (after, name)
+            assert mtime > listener.entries[before][name][1], (after, name)
 
 
 def test_nothing_is_added_to_the_artifacts(runs):
