@@ -7,7 +7,10 @@ the local Flink cluster of `make flink-up` with parallelism 2 (the Flink row nee
 running; it is skipped, and says so, when none answers). Each runs in a fresh driver process on
 the same file in the same run: wall and CPU seconds of each component (CPU: user + system of the
 driver and the worker processes it waited for), rows/s, peak RSS of the driver, and the 1-minute
-load average, since the machine's 2 cores are shared with other work.
+load average, since the machine's 2 cores are shared with other work. Each set-up has a decoded-
+examples cache of its own (`components.tfrecord_batches.DecodedCache`, in the run's temporary
+directory), so none reads what another decoded: ExampleGen's kept rows are what StatisticsGen and
+Transform read in the same run, as in a pipeline run on a fresh machine.
 
     make flink-up
     .venv/bin/python benchmarks/scaling.py [--rows 1000000] [--update-readme]
@@ -32,6 +35,7 @@ from data_generator import CtrDataConfig, write_days
 
 COMPONENTS = ("CsvExampleGen", "StatisticsGen", "Transform")
 PIPELINE = """
+os.environ["STARLING_DECODED_CACHE_DIR"] = {cache!r}
 from pipelines import LocalRunner, Pipeline
 from pipelines.runner.progress import RunListener
 from components import CsvExampleGen, ImportSchemaGen, StatisticsGen, Transform
@@ -120,7 +124,8 @@ def measure(rows: int) -> str:
                 result = run_measured(PIPELINE.format(
                     data=str(csv.parent), schema=str(REPO / "schemas" / "ctr.pbtxt"),
                     module=str(REPO / "templates" / "ctr" / "preprocessing.py"), limit=limit,
-                    root=str(Path(work) / f"root-{index}"), beam_args=beam_args, components=COMPONENTS))
+                    root=str(Path(work) / f"root-{index}"), beam_args=beam_args, components=COMPONENTS,
+                    cache=str(Path(work) / f"decoded-{index}")))
             except RuntimeError as error:  # the table says which set-up failed; the log says why
                 print(error, file=sys.stderr)
                 table.append([label, "failed (see stderr)", *[""] * (len(HEADERS) - 2)])

@@ -52,7 +52,8 @@ def statistics_in_memory(file_pattern: str, options: Any) -> Any:
     Each batch is added to every statistics generator's accumulator as it is decoded, as TFDV's
     Beam combiners do, so memory holds one batch and the accumulators, not the whole split. A
     split of one file is read through the shared `DecodedCache` (`components.tfrecord_batches`):
-    the decoded batches are kept there for Transform, or taken from there when Transform ran first.
+    from the rows ExampleGen kept for the shard, or the batches Transform decoded, when there;
+    else decoded, and kept there for Transform.
     """
     from tensorflow_data_validation.statistics import stats_impl
 

@@ -12,9 +12,10 @@ Files go through Beam's file systems, so a pipeline root on GCS or S3 works as i
 
 Decoding tf.Examples (tfx-bsl's C++ decoder, about 8 us a row) is the largest cost of reading.
 StatisticsGen and Transform read the same ExampleGen files with the same schema one after the
-other, so `DecodedCache` keeps what the decoder gave for a file as an Arrow IPC file outside the
-artifacts, and a second reader maps it back instead of decoding again (see its docstring for the
-key, which is the digest of the file's bytes, so an entry can never stand for other data).
+other, and ExampleGen had those rows in Arrow before encoding them. So `DecodedCache` keeps, as
+Arrow IPC files outside the artifacts, the rows ExampleGen wrote to a shard and what the decoder
+gave for a file, and a reader maps them back instead of decoding (see its docstring: entries
+are named by the digest of the file's bytes, so an entry can never stand for other data).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import hashlib
 import os
 import struct
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -132,6 +134,7 @@ CACHE_MAX_BYTES = 1024 * 1024 * 1024
 _CACHE_SUFFIX = ".arrow"
 _CACHE_FORMAT = b"starling-decoded-examples-1"
 _SOURCE = b"source rows"
+_ABANDONED_SECONDS = 3600
 
 
 def default_cache_dir() -> str | None:
@@ -364,7 +367,8 @@ def _read_entry(entry: str) -> list[Any] | None:
         batches = [reader.get_batch(index) for index in range(reader.num_record_batches)]
     except (OSError, pa.ArrowInvalid):
         return None
-    os.utime(entry)  # most recently used
+    with contextlib.suppress(OSError):  # evicted meanwhile: the mapping still holds it
+        os.utime(entry)  # most recently used
     return batches
 
 
@@ -378,20 +382,30 @@ def _private_directory(directory: str) -> bool:
 
 
 def _evict(directory: str, max_bytes: int, keep: str) -> None:
-    """Deletes the least recently used entries until the rest total at most `max_bytes` (`keep` stays)."""
+    """Deletes the least recently used entries until the rest total at most `max_bytes` (`keep` stays).
+
+    A partial entry an hour old was left by a process that died while writing it: it goes too.
+    """
     entries = []
     for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:  # another process evicted it
+            continue
         if name.endswith(_CACHE_SUFFIX):
-            try:
-                stat = os.stat(os.path.join(directory, name))
-            except FileNotFoundError:  # another process evicted it
-                continue
-            entries.append((stat.st_mtime, stat.st_size, os.path.join(directory, name)))
+            entries.append((stat.st_mtime, stat.st_size, path))
+        elif name.endswith(".partial") and stat.st_mtime < time.time() - _ABANDONED_SECONDS:
+            _remove(path)
     total = sum(size for _, size, _ in entries)
     for _, size, path in sorted(entries):
         if total <= max_bytes:
             return
         if path != keep:
-            with contextlib.suppress(FileNotFoundError):  # another process evicted it
-                os.remove(path)
+            _remove(path)
             total -= size
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):  # another process removed it
+        os.remove(path)

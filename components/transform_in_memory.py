@@ -7,8 +7,9 @@ took most of Transform's time, not TFT's analysis. Here:
 - analysis still runs on Beam (TFT's analyzers are Beam transforms), fed record batches of
   `BATCH_ROWS` rows that a Beam step reads from the files directly, through a `DecodedCache`
   (`components.tfrecord_batches`), since decoding tf.Examples (about 8 us a row) is the largest
-  cost left: the shared one, where StatisticsGen has usually left the same files' batches
-  already, or, when it is turned off, one in the execution's scratch directory;
+  cost left: the shared one, which usually holds the rows ExampleGen kept for these very files
+  (or StatisticsGen's decoded batches), or, when it is turned off, one in the execution's
+  scratch directory;
 - each split is then transformed outside Beam by TFT's own per-batch code (the DoFn and the
   tensors-to-Arrow conversion `TransformDataset` runs), one record batch at a time (from the
   same cache: an analyzed split's batches are there since analysis), encoded by tfx-bsl's

@@ -334,3 +334,20 @@ def test_a_source_entry_given_up_or_too_large_leaves_nothing(tmp_path):
     small = DecodedCache(str(tmp_path / "cache"), max_bytes=1000)
     _write_with_source_entry(small, str(tmp_path / "data-00000.gz"), [_rows(100), _rows(100)])
     assert not list((tmp_path / "cache").iterdir())
+
+
+def test_a_partial_entry_a_crashed_writer_left_goes_with_the_next_write(split, tmp_path):
+    import os
+    import time
+
+    from components.tfrecord_batches import DecodedCache
+
+    pattern, _ = split
+    [first, _] = matching_files(pattern)
+    (tmp_path / "cache").mkdir()
+    old, recent = tmp_path / "cache" / "a.arrow.1.partial", tmp_path / "cache" / "b.arrow.2.partial"
+    old.write_bytes(b"half")
+    recent.write_bytes(b"half")  # maybe another process writing it now
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    list(DecodedCache(str(tmp_path / "cache")).batches(first, _schema()))
+    assert not old.exists() and recent.exists()
