@@ -1,8 +1,9 @@
 """The ctr template's day 1, node by node, against the libraries alone doing the same work (the floor).
 
-One fresh process runs the template (its own defaults) cold with LocalRunner; `starling run
+`starling run` runs the template (its own defaults) cold, as a user types it; `starling run
 --warm` then runs the same day into another root through a warm worker started beforehand (the
-state of every run after a session's first), timed from the command's start to its exit; a fresh
+state of every run after a session's first); both are timed from the command's start to its
+exit, node times read from its progress lines; a fresh
 process then does each node's work with the plain library (benchmarks/library_floor.py),
 reading what the cold run wrote, twice: the first round pays the libraries' first use in the
 process, the second runs warm; the floor is the faster of the two (on a shared machine either
@@ -24,7 +25,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.ctr_pipeline import RUN
 from benchmarks.measure import REPO, benchmark_main, markdown_table, run_measured
 
 GOAL_S = 30.0
@@ -48,19 +48,26 @@ STARLING = os.path.join(os.path.dirname(sys.executable), "starling")
 NODE_LINE = re.compile(r"^\[\s*\d+/\d+\] \S (\S+)\s+\S+\s+([\d.]+)s", re.MULTILINE)
 
 
-def _warm_run(work: str) -> dict:
-    """`starling run --warm` of the day into its own root, its worker started first: wall and node seconds."""
+def _starling_run(work: str, warm: bool) -> dict:
+    """`starling run` of the day into its own root, as a user types it: wall (start to exit) and node seconds.
+
+    With `warm`, the command has `--warm` and its worker was started beforehand.
+    """
+    name = "warm" if warm else "cold"
     env = dict(os.environ, XDG_RUNTIME_DIR=tempfile.mkdtemp(prefix="sw", dir="/tmp"))
-    subprocess.run([STARLING, "warm", "start"], env=env, check=True, capture_output=True)
-    params = [f"root={work}/warm-root", f"data_root={work}/data", f"serving_base={work}/warm-serving",
+    if warm:
+        subprocess.run([STARLING, "warm", "start"], env=env, check=True, capture_output=True)
+    params = [f"root={work}/{name}-root", f"data_root={work}/data", f"serving_base={work}/{name}-serving",
               "span=1"]
-    command = [STARLING, "run", str(CTR / "pipeline.py"), "--warm", *(f"--param={param}" for param in params)]
+    command = [STARLING, "run", str(CTR / "pipeline.py"), *(["--warm"] if warm else []),
+               *(f"--param={param}" for param in params)]
     try:
         started = time.perf_counter()
         done = subprocess.run(command, env=env, cwd=work, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - started
     finally:
-        subprocess.run([STARLING, "warm", "stop"], env=env, capture_output=True)
+        if warm:
+            subprocess.run([STARLING, "warm", "stop"], env=env, capture_output=True)
     nodes = {node: float(seconds) for node, seconds in NODE_LINE.findall(done.stdout)}
     return {"wall_s": wall, "nodes": nodes}
 
@@ -69,11 +76,11 @@ def _rows(starling: dict, warm: dict, floor: dict) -> list[list[str]]:
     nodes = starling["nodes"]
     rows = []
     for node, what in WHAT.items():
-        ours, first, best = nodes[node][1], floor[node][0], min(floor[node])
+        ours, first, best = nodes[node], floor[node][0], min(floor[node])
         rows.append([node, f"{ours:.2f}", f"{warm['nodes'][node]:.2f}", f"{first:.2f}", f"{best:.2f}",
                      f"{ours / best:.1f}x", f"{warm['nodes'][node] / best:.1f}x", what])
     others = [node for node in nodes if node not in WHAT]
-    rows.append([f"{len(others)} other nodes", f"{sum(nodes[node][1] for node in others):.2f}",
+    rows.append([f"{len(others)} other nodes", f"{sum(nodes[node] for node in others):.2f}",
                  f"{sum(warm['nodes'][node] for node in others):.2f}", "-", "-", "-", "-",
                  "schema import, resolvers, validation, push"])
     script = floor["imports"][0] + sum(floor[node][0] for node in WHAT)
@@ -93,11 +100,11 @@ def measure(rows: int) -> str:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as work:
         write_days(Path(work) / "data", [1], CtrDataConfig(rows_per_day=rows))
-        starling = run_measured(RUN.format(pipeline=str(CTR / "pipeline.py"), root=f"{work}/root",
-                                           data=f"{work}/data", serving=f"{work}/serving", extra={}))
-        warm = _warm_run(work)
+        starling = _starling_run(work, warm=False)
+        warm = _starling_run(work, warm=True)
         csv = next(str(path) for path in (Path(work) / "data").rglob("*.csv"))
-        floor = run_measured(FLOOR.format(root=f"{work}/root", ctr=str(CTR), out=f"{work}/floor", csv=csv))
+        floor = run_measured(FLOOR.format(root=f"{work}/cold-root", ctr=str(CTR), out=f"{work}/floor",
+                                          csv=csv))
     load_after = os.getloadavg()[0]
     def verdict(seconds: float) -> str:
         return f"**{seconds:.1f} s**, {'within' if seconds <= GOAL_S else 'over'} the {GOAL_S:.0f} s goal"
