@@ -8,7 +8,7 @@ running; it is skipped, and says so, when none answers). Each runs in a fresh dr
 the same file in the same run: wall and CPU seconds of each component (CPU: user + system of the
 driver and the worker processes it waited for), rows/s, peak RSS of the driver, and the 1-minute
 load average, since the machine's 2 cores are shared with other work. Each set-up has a decoded-
-examples cache of its own (`components.tfrecord_batches.DecodedCache`, in the run's temporary
+examples cache of its own (`components.decoded_cache.DecodedCache`, in the run's temporary
 directory), so none reads what another decoded: ExampleGen's kept rows are what StatisticsGen and
 Transform read in the same run, as in a pipeline run on a fresh machine.
 

@@ -23,7 +23,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from components.tfrecord_batches import matching_files, shared_cache, split_batches
+from components.decoded_cache import shared_cache, split_batches
+from components.tfrecord_batches import matching_files
 
 # Compressed TFRecords on disk, about 6M ctr rows. Memory does not grow with the data on either
 # in-memory path (peak RSS at 1M and 2M ctr rows: StatisticsGen 908 and 908 MB, Transform 992 and
@@ -51,7 +52,7 @@ def statistics_in_memory(file_pattern: str, options: Any) -> Any:
 
     Each batch is added to every statistics generator's accumulator as it is decoded, as TFDV's
     Beam combiners do, so memory holds one batch and the accumulators, not the whole split. A
-    split of one file is read through the shared `DecodedCache` (`components.tfrecord_batches`):
+    split of one file is read through the shared `DecodedCache` (`components.decoded_cache`):
     from the rows ExampleGen kept for the shard, or the batches Transform decoded, when there;
     else decoded, and kept there for Transform.
     """

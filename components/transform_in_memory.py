@@ -6,7 +6,7 @@ took most of Transform's time, not TFT's analysis. Here:
 
 - analysis still runs on Beam (TFT's analyzers are Beam transforms), fed record batches of
   `BATCH_ROWS` rows that a Beam step reads from the files directly, through a `DecodedCache`
-  (`components.tfrecord_batches`), since decoding tf.Examples (about 8 us a row) is the largest
+  (`components.decoded_cache`), since decoding tf.Examples (about 8 us a row) is the largest
   cost left: the shared one, which usually holds the rows ExampleGen kept for these very files
   (or StatisticsGen's decoded batches), or, when it is turned off, one in the execution's
   scratch directory;
@@ -36,14 +36,8 @@ from typing import Any
 
 from components.artifact_io import EXAMPLES_FILE_PREFIX
 from components.beam import new_pipeline
-from components.tfrecord_batches import (
-    BATCH_ROWS,
-    DecodedCache,
-    matching_files,
-    shared_cache,
-    split_batches,
-    write_records,
-)
+from components.decoded_cache import DecodedCache, shared_cache, split_batches
+from components.tfrecord_batches import BATCH_ROWS, matching_files, write_records
 
 OUTPUT_FILE = f"{EXAMPLES_FILE_PREFIX}-00000-of-00001.gz"
 DECODED_DIR = "decoded"

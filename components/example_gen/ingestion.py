@@ -26,7 +26,7 @@ from pipelines.artifacts import Examples
 from pipelines.runner import current_execution
 
 if TYPE_CHECKING:
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
 REJECTED = "rejected"
 REJECTED_DIR = "Rejected"
@@ -52,7 +52,7 @@ class FileFormat:
             process.
         rows_are_records: Each chunk's RecordBatch is, row for row, what its records encode
             (the records are `RecordBatchToExamples` of it): the shards' rows may then be kept
-            in the decoded-examples cache (`components.tfrecord_batches.DecodedCache`) when
+            in the decoded-examples cache (`components.decoded_cache.DecodedCache`) when
             reading in process.
     """
 
@@ -112,7 +112,7 @@ def reads_in_process(args: Sequence[str]) -> bool:
 def _ingest_in_process(examples: Examples, selection: SpanSelection, file_format: FileFormat,
                        options: IngestOptions, rejected_dir: str) -> dict[str, int]:
     """Each file through `split_file` here; rejections written as Beam's WriteToText writes them."""
-    from components.tfrecord_batches import shared_cache
+    from components.decoded_cache import shared_cache
 
     arguments = file_format.local_arguments(list(selection.files))
     cache = shared_cache() if file_format.rows_are_records else None

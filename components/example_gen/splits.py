@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from components.artifact_io import EXAMPLES_FILE_PREFIX
 
 if TYPE_CHECKING:
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
 DEFAULT_SPLITS = {"train": 2, "eval": 1}
 
@@ -131,7 +131,7 @@ class SplitWriter:
     Names are fixed by the input file's index, so a retried bundle overwrites its own shards.
     Records are framed and compressed a batch at a time (Beam's file systems, so any Beam
     file system works). Given a `DecodedCache`, each shard's rows also go to a source entry
-    there (`components.tfrecord_batches`), so StatisticsGen and Transform need not decode the
+    there (`components.decoded_cache`), so StatisticsGen and Transform need not decode the
     shard again; the shard itself is the same either way.
     """
 

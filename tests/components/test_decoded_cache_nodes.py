@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from components import CsvExampleGen, ImportSchemaGen, StatisticsGen, Transform
-from components.tfrecord_batches import CACHE_DIR_VARIABLE
+from components.decoded_cache import CACHE_DIR_VARIABLE
 from pipelines import LocalRunner, Pipeline
 from pipelines.reports.statistics import load_statistics
 from pipelines.runner.progress import RunListener

@@ -1,6 +1,8 @@
 """The batched TFRecord I/O under Transform's and StatisticsGen's in-memory paths
 (components/tfrecord_batches.py): what it writes, tf.data reads; what it reads, TFXIO reads; and
-statistics added a batch at a time equal TFDV's statistics of the whole split at once."""
+statistics added a batch at a time equal TFDV's statistics of the whole split at once. Then the
+decoded-examples cache (components/decoded_cache.py): it gives what decoding gives, never for
+other bytes, schema or batch size, and stays bounded."""
 
 import gzip
 
@@ -131,7 +133,7 @@ def _table(batches):
 
 
 def test_the_cache_gives_what_decoding_gives_and_keeps_one_entry_per_file(split, tmp_path):
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     pattern, _ = split
     [first, _] = matching_files(pattern)
@@ -147,7 +149,7 @@ def test_the_cache_gives_what_decoding_gives_and_keeps_one_entry_per_file(split,
 
 def test_a_rewritten_file_is_decoded_afresh_never_read_from_its_old_entry(tmp_path):
     """The entry's name is the digest of the file's bytes: the same path with other records misses."""
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     path = str(tmp_path / "data-00000.gz")
     cache = DecodedCache(str(tmp_path / "cache"))
@@ -164,7 +166,7 @@ def test_an_entry_for_another_schema_or_batch_size_is_not_used(split, tmp_path):
     from google.protobuf import text_format
     from tensorflow_metadata.proto.v0 import schema_pb2
 
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     pattern, _ = split
     [first, _] = matching_files(pattern)
@@ -177,7 +179,7 @@ def test_an_entry_for_another_schema_or_batch_size_is_not_used(split, tmp_path):
 
 
 def test_an_unreadable_entry_is_decoded_again_and_replaced(split, tmp_path):
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     pattern, _ = split
     [first, _] = matching_files(pattern)
@@ -190,7 +192,7 @@ def test_an_unreadable_entry_is_decoded_again_and_replaced(split, tmp_path):
 
 
 def test_a_read_stopped_early_leaves_no_entry(split, tmp_path):
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     pattern, _ = split
     [first, _] = matching_files(pattern)
@@ -205,7 +207,7 @@ def test_the_least_recently_used_entries_go_beyond_the_size_bound(tmp_path):
     import os
     import time
 
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     paths = []
     for index in range(3):
@@ -227,7 +229,7 @@ def test_the_least_recently_used_entries_go_beyond_the_size_bound(tmp_path):
 
 def test_a_split_of_several_files_is_decoded_across_them(split, tmp_path):
     """Batches that straddle files cannot come from per-file entries: nothing is cached for them."""
-    from components.tfrecord_batches import DecodedCache, split_batches
+    from components.decoded_cache import DecodedCache, split_batches
 
     pattern, _ = split
     cache = DecodedCache(str(tmp_path / "cache"))
@@ -283,7 +285,7 @@ def _source_schema():
 def test_a_source_entry_gives_what_decoding_its_file_gives(tmp_path):
     """Columns of the schema only, in its order; absent features all missing; batches cut at the
     decoder's rows across the written batches; fresh arrays, as decoded."""
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     cache = DecodedCache(str(tmp_path / "cache"))
     path = str(tmp_path / "data-00000.gz")
@@ -301,7 +303,7 @@ def test_a_source_entry_gives_what_decoding_its_file_gives(tmp_path):
 def test_a_source_entry_of_other_column_types_is_not_used(tmp_path):
     import pyarrow as pa
 
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     cache = DecodedCache(str(tmp_path / "cache"))
     path = str(tmp_path / "data-00000.gz")
@@ -312,7 +314,7 @@ def test_a_source_entry_of_other_column_types_is_not_used(tmp_path):
 
 
 def test_a_source_entry_is_never_used_for_other_bytes(tmp_path):
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     cache = DecodedCache(str(tmp_path / "cache"))
     path = str(tmp_path / "data-00000.gz")
@@ -325,7 +327,7 @@ def test_a_source_entry_is_never_used_for_other_bytes(tmp_path):
 
 
 def test_a_source_entry_given_up_or_too_large_leaves_nothing(tmp_path):
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     cache = DecodedCache(str(tmp_path / "cache"))
     source = cache.source_entry(_rows(10).schema)
@@ -340,7 +342,7 @@ def test_a_partial_entry_a_crashed_writer_left_goes_with_the_next_write(split, t
     import os
     import time
 
-    from components.tfrecord_batches import DecodedCache
+    from components.decoded_cache import DecodedCache
 
     pattern, _ = split
     [first, _] = matching_files(pattern)
