@@ -74,9 +74,9 @@ class DecodedCache:
         """A file's record batches (`record_batches([path], ...)`), from the cache when it has them.
 
         Without a schema each batch may have other columns, which one IPC file cannot hold: such
-        reads are decoded and not kept.
+        reads are decoded and not kept; so are reads when the directory is not the user's own.
         """
-        if schema is None:
+        if schema is None or not _private_directory(self.directory):
             yield from record_batches([path], schema, batch_rows)
             return
         digest = _file_digest(path)
@@ -111,9 +111,6 @@ class DecodedCache:
         """Yields the decoded batches, writing them to the entry (renamed into place once whole)."""
         import pyarrow as pa
 
-        if not _private_directory(self.directory):
-            yield from record_batches([path], schema, batch_rows)
-            return
         partial = f"{entry}.{uuid.uuid4().hex}.partial"
         writer = None
         whole = False

@@ -5,6 +5,7 @@ decoded-examples cache (components/decoded_cache.py): it gives what decoding giv
 other bytes, schema or batch size, and stays bounded."""
 
 import gzip
+import os
 
 import numpy as np
 import pytest
@@ -353,3 +354,20 @@ def test_a_partial_entry_a_crashed_writer_left_goes_with_the_next_write(split, t
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     list(DecodedCache(str(tmp_path / "cache")).batches(first, _schema()))
     assert not old.exists() and recent.exists()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to give a directory away")
+def test_a_cache_directory_of_another_user_is_neither_read_nor_written(split, tmp_path):
+    from components.decoded_cache import DecodedCache
+
+    pattern, _ = split
+    first, second = matching_files(pattern)
+    cache = DecodedCache(str(tmp_path / "cache"))
+    list(cache.batches(first, _schema()))
+    [entry] = (tmp_path / "cache").glob("*.arrow")
+    list(cache.batches(second, _schema()))
+    [planted] = set((tmp_path / "cache").glob("*.arrow")) - {entry}
+    entry.write_bytes(planted.read_bytes())  # first's entry now holds other rows, as another user might
+    os.chown(tmp_path / "cache", 65534, 65534)
+    assert _table(cache.batches(first, _schema())).equals(_table(record_batches([first], _schema())))
+    assert entry.read_bytes() == planted.read_bytes()  # not replaced: nothing written there either
