@@ -53,7 +53,8 @@ class DecodedCache:
     way, cut at the same rows). Entries are written under a temporary name and renamed when
     whole; a half-written or unreadable entry is never used. The directory lies outside every
     artifact (the TFX layout of artifacts stays as it is), is created private to the user, and is
-    kept under `max_bytes` by deleting the least recently used entries after each write.
+    kept under `max_bytes` by deleting the least recently used entries after each write (an entry
+    larger than that is not kept). Failing to keep an entry (a full disk) never fails the read.
 
     A writer of TFRecords may also leave a *source entry* for a file (`source_entry`): the Arrow
     rows whose `RecordBatchToExamples` encoding are the file's records, in order, named by the
@@ -91,11 +92,11 @@ class DecodedCache:
             return
         yield from self._decode_and_keep(path, schema, batch_rows, entry)
 
-    def source_entry(self, arrow_schema: Any) -> SourceEntry | None:
+    def source_entry(self, arrow_schema: Any) -> EntryWriter | None:
         """A source entry for the rows of a TFRecord file being written; None if the directory is unusable."""
         if not _private_directory(self.directory):
             return None
-        return SourceEntry(self, arrow_schema)
+        return EntryWriter(self, arrow_schema)
 
     def _entry(self, digest: bytes, *parts: bytes) -> str:
         """The path of the entry for a file's digest and what else decides its content."""
@@ -109,79 +110,97 @@ class DecodedCache:
 
     def _decode_and_keep(self, path: str, schema: Any, batch_rows: int, entry: str) -> Iterator[Any]:
         """Yields the decoded batches, writing them to the entry (renamed into place once whole)."""
-        import pyarrow as pa
-
-        partial = f"{entry}.{uuid.uuid4().hex}.partial"
-        writer = None
+        kept: EntryWriter | None = None
         whole = False
         try:
             for batch in record_batches([path], schema, batch_rows):
-                writer = writer or pa.ipc.new_file(partial, batch.schema)
-                writer.write_batch(batch)
+                kept = kept or EntryWriter(self, batch.schema)
+                kept.add(batch)
                 yield batch
-            whole = writer is not None  # a file without records leaves no entry
+            whole = True
         finally:
-            if writer is not None:
-                writer.close()
-            if whole:
-                os.replace(partial, entry)
-                _evict(self.directory, self.max_bytes, keep=entry)
-            elif os.path.exists(partial):
-                os.remove(partial)
+            if kept is not None and whole:
+                kept.keep_as(entry)
+            elif kept is not None:
+                kept.abandon()
 
 
-class SourceEntry:
-    """A source entry being written: the Arrow rows of a TFRecord file being written, in order.
+class EntryWriter:
+    """An entry being written, under a temporary name until it is whole.
 
-    `add` each batch whose `RecordBatchToExamples` records go to the file, in the file's order;
-    `finish(path)` once the file is closed names the entry by the digest of its bytes. An entry
-    past the cache's `max_bytes` is given up (deleted) rather than kept.
+    For a source entry, `add` each batch whose `RecordBatchToExamples` records go to a TFRecord
+    file, in the file's order; `finish(path)` once the file is closed names the entry by the
+    digest of its bytes. An entry past the cache's `max_bytes`, or one that cannot be written (a
+    full disk), is given up (deleted): the cache never makes its user fail.
     """
 
     def __init__(self, cache: DecodedCache, arrow_schema: Any) -> None:
-        import pyarrow as pa
-
         self._cache = cache
         self._schema = arrow_schema
-        self._partial = os.path.join(cache.directory, f"{uuid.uuid4().hex}.source.partial")
-        self._sink = pa.OSFile(self._partial, "wb")
-        self._writer: Any = pa.ipc.new_file(self._sink, arrow_schema)
+        self._partial = os.path.join(cache.directory, f"{uuid.uuid4().hex}.partial")
+        self._sink: Any = None
+        self._writer: Any = None
         self._rows = 0
+        self._given_up = False
 
     def add(self, batch: Any) -> None:
         """Appends rows; a batch of another schema than the first gives the entry up."""
-        if self._writer is None or not batch.num_rows:
+        if self._given_up or not batch.num_rows:
             return
         if not batch.schema.equals(self._schema):
             self.abandon()
             return
-        self._writer.write_batch(batch)
-        self._rows += batch.num_rows
+        try:
+            self._write(batch)
+        except OSError:
+            self.abandon()
+            return
         if self._sink.tell() > self._cache.max_bytes:
             self.abandon()
 
-    def finish(self, path: str) -> None:
-        """Names the entry by the digest of the written file `path`; an entry without rows is dropped."""
+    def _write(self, batch: Any) -> None:
+        import pyarrow as pa
+
         if self._writer is None:
-            return
-        if not self._rows:
+            self._sink = pa.OSFile(self._partial, "wb")
+            self._writer = pa.ipc.new_file(self._sink, self._schema)
+        self._writer.write_batch(batch)
+        self._rows += batch.num_rows
+
+    def finish(self, path: str) -> None:
+        """Names the source entry by the digest of the written file `path` (dropped without rows)."""
+        try:
+            digest = _file_digest(path)
+        except OSError:
             self.abandon()
             return
-        self._writer.close()
-        self._sink.close()
-        self._writer = None
-        entry = self._cache._entry(_file_digest(path), _SOURCE)
-        os.replace(self._partial, entry)
+        self.keep_as(self._cache._entry(digest, _SOURCE))
+
+    def keep_as(self, entry: str) -> None:
+        """Renames the entry into place (an entry without rows is dropped) and evicts old ones."""
+        if self._given_up or not self._rows:
+            self.abandon()
+            return
+        try:
+            self._close()
+            os.replace(self._partial, entry)
+        except OSError:
+            self.abandon()
+            return
         _evict(self._cache.directory, self._cache.max_bytes, keep=entry)
 
     def abandon(self) -> None:
         """Deletes what was written; later rows are ignored."""
-        if self._writer is not None:
-            self._writer.close()
-            self._sink.close()
-            self._writer = None
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(self._partial)
+        self._given_up = True
+        with contextlib.suppress(OSError):
+            self._close()
+        _remove(self._partial)
+
+    def _close(self) -> None:
+        writer, sink, self._writer, self._sink = self._writer, self._sink, None, None
+        if writer is not None:
+            writer.close()
+            sink.close()
 
 
 def _projected(source: list[Any], schema: Any) -> Any | None:
@@ -277,7 +296,11 @@ def _evict(directory: str, max_bytes: int, keep: str) -> None:
     A partial entry an hour old was left by a process that died while writing it: it goes too.
     """
     entries = []
-    for name in os.listdir(directory):
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
         path = os.path.join(directory, name)
         try:
             stat = os.stat(path)
@@ -297,5 +320,5 @@ def _evict(directory: str, max_bytes: int, keep: str) -> None:
 
 
 def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):  # another process removed it
+    with contextlib.suppress(OSError):  # another process removed it, or it cannot be
         os.remove(path)

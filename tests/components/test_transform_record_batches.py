@@ -371,3 +371,13 @@ def test_a_cache_directory_of_another_user_is_neither_read_nor_written(split, tm
     os.chown(tmp_path / "cache", 65534, 65534)
     assert _table(cache.batches(first, _schema())).equals(_table(record_batches([first], _schema())))
     assert entry.read_bytes() == planted.read_bytes()  # not replaced: nothing written there either
+
+
+def test_a_source_entry_whose_file_cannot_be_read_is_given_up_without_failing(tmp_path):
+    from components.decoded_cache import DecodedCache
+
+    cache = DecodedCache(str(tmp_path / "cache"))
+    source = cache.source_entry(_rows(10).schema)
+    source.add(_rows(10))
+    source.finish(str(tmp_path / "no-such-shard.gz"))  # a shard gone (or unreadable) before it is hashed
+    assert not list((tmp_path / "cache").iterdir())
