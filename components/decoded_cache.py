@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import stat
 import tempfile
 import time
 import uuid
@@ -282,12 +283,18 @@ def _read_entry(entry: str) -> list[Any] | None:
 
 
 def _private_directory(directory: str) -> bool:
-    """Creates the directory (owner only); False when it cannot be, or another user owns it."""
+    """Creates the directory (owner only); False when it cannot be, or is not safely the user's own.
+
+    It must be a directory itself (a symbolic link planted at a shared path could point the
+    cache's writes and evictions elsewhere), owned by the user, and writable by nobody else.
+    """
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        return os.stat(directory).st_uid == os.getuid()
+        found = os.lstat(directory)
     except OSError:
         return False
+    return (stat.S_ISDIR(found.st_mode) and found.st_uid == os.getuid()
+            and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
 def _evict(directory: str, max_bytes: int, keep: str) -> None:

@@ -373,6 +373,25 @@ def test_a_cache_directory_of_another_user_is_neither_read_nor_written(split, tm
     assert entry.read_bytes() == planted.read_bytes()  # not replaced: nothing written there either
 
 
+@pytest.mark.parametrize("planted", ["symlink", "writable by others"])
+def test_a_cache_directory_that_is_a_link_or_open_to_others_is_neither_read_nor_written(split, tmp_path,
+                                                                                        planted):
+    from components.decoded_cache import DecodedCache
+
+    pattern, _ = split
+    [first, _] = matching_files(pattern)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    if planted == "symlink":  # e.g. planted at the shared default path, pointing into the user's files
+        (tmp_path / "cache").symlink_to(elsewhere)
+    else:
+        (tmp_path / "cache").mkdir()
+        (tmp_path / "cache").chmod(0o777)
+    cache = DecodedCache(str(tmp_path / "cache"))
+    assert _table(cache.batches(first, _schema())).equals(_table(record_batches([first], _schema())))
+    assert list(elsewhere.iterdir()) == [] and list((tmp_path / "cache").iterdir()) == []
+
+
 def test_a_source_entry_whose_file_cannot_be_read_is_given_up_without_failing(tmp_path):
     from components.decoded_cache import DecodedCache
 
