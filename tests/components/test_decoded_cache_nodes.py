@@ -100,6 +100,19 @@ def _records(examples, split):
             for record in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
 
+def assert_same_statistics(mine, theirs):
+    """Both splits' statistics equal feature by feature (equally frequent values may rank in either order)."""
+    assert sorted(mine) == sorted(theirs) == ["eval", "train"]
+    for split in theirs:
+        for got, expected in zip(mine[split].datasets[0].features, theirs[split].datasets[0].features,
+                                 strict=True):
+            if got.HasField("string_stats"):
+                for stats in (got.string_stats, expected.string_stats):
+                    stats.ClearField("top_values")
+                    stats.rank_histogram.ClearField("buckets")
+            assert got == expected, (split, got.path)
+
+
 def test_the_cached_runs_outputs_equal_the_uncached_runs(runs):
     _, _, cached, uncached = runs
     for split in ("train", "eval"):
@@ -108,15 +121,7 @@ def test_the_cached_runs_outputs_equal_the_uncached_runs(runs):
         assert len(mine) == len(theirs) > 500 and mine == theirs, split
     mine = load_statistics(cached.output("StatisticsGen", "statistics").uri)
     theirs = load_statistics(uncached.output("StatisticsGen", "statistics").uri)
-    assert sorted(mine) == sorted(theirs) == ["eval", "train"]
-    for split in theirs:
-        for got, expected in zip(mine[split].datasets[0].features, theirs[split].datasets[0].features,
-                                 strict=True):
-            if got.HasField("string_stats"):  # equally frequent values rank in either order
-                for stats in (got.string_stats, expected.string_stats):
-                    stats.ClearField("top_values")
-                    stats.rank_histogram.ClearField("buckets")
-            assert got == expected, (split, got.path)
+    assert_same_statistics(mine, theirs)
 
 
 PARQUET_SCHEMA = """
@@ -166,12 +171,4 @@ def test_parquet_rows_kept_by_example_gen_give_statistics_gen_its_statistics(tmp
         uncached = _parquet_run(tmp_path, "uncached")
     kept = listener.entries["ParquetExampleGen"]
     assert len(kept) == 2 and sorted(listener.entries["StatisticsGen"]) == sorted(kept)  # none decoded
-    assert sorted(cached) == sorted(uncached) == ["eval", "train"]
-    for split in uncached:
-        for got, expected in zip(cached[split].datasets[0].features, uncached[split].datasets[0].features,
-                                 strict=True):
-            if got.HasField("string_stats"):  # equally frequent values rank in either order
-                for stats in (got.string_stats, expected.string_stats):
-                    stats.ClearField("top_values")
-                    stats.rank_histogram.ClearField("buckets")
-            assert got == expected, (split, got.path)
+    assert_same_statistics(cached, uncached)
