@@ -310,12 +310,12 @@ def _evict(directory: str, max_bytes: int, keep: str) -> None:
     for name in names:
         path = os.path.join(directory, name)
         try:
-            stat = os.stat(path)
+            found = os.stat(path)
         except FileNotFoundError:  # another process evicted it
             continue
         if name.endswith(_CACHE_SUFFIX):
-            entries.append((stat.st_mtime, stat.st_size, path))
-        elif name.endswith(".partial") and stat.st_mtime < time.time() - _ABANDONED_SECONDS:
+            entries.append((found.st_mtime, found.st_size, path))
+        elif name.endswith(".partial") and found.st_mtime < time.time() - _ABANDONED_SECONDS:
             _remove(path)
     total = sum(size for _, size, _ in entries)
     for _, size, path in sorted(entries):
